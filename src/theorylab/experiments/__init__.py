@@ -1,0 +1,1 @@
+"""One module per paper; see :mod:`theorylab.experiments.base` for the contract."""

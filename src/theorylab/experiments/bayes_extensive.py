@@ -1,0 +1,364 @@
+"""Bayes-optimal learning of deep random networks of extensive width (arXiv 2302.00375).
+
+Cui, Krzakala, Zdeborová, ICML 2023. A target network with L hidden layers of random Gaussian
+weights and widths k_ℓ = γ d is learned from n = α d samples. For any learner, the target is a
+noisy linear function of the input (:mod:`theorylab.theory.random_network`): signal power K,
+effective noise ε_eff. Hence
+
+* the Bayes-optimal (BO) error solves one scalar fixed point (Sec. 3, Eq. (9)):
+  q̂ = α K / (Δ + ε_eff + K(1 − q)),  q = q̂/(1 + q̂),  ε_BO = K(1 − q) + ε_eff;
+* ridge regression on the raw input, ŵ = argmin Σ_μ ½(y_μ − w·x_μ/√d)² + (λ/2)‖w‖², has the
+  deterministic-equivalent error of :mod:`theorylab.theory.ridge`, and at
+  λ* = (ε_eff + Δ)/K it *equals* ε_BO (Sec. 4): optimally regularised ridge is Bayes-optimal;
+* for the sign target y = sign f*(x), the BO error is arccos(√(Kq/(ρ_y + Δ)))/π with q from the
+  probit-channel fixed point (Sec. 5).
+
+Errors are measured against the noiseless target f*: add Δ for the noisy-label convention.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import log_ndtr
+
+from theorylab.experiments.base import (
+    Agreement,
+    Experiment,
+    Observable,
+    TheoryIdentity,
+    Variant,
+    make_params,
+    require_int,
+    require_nonempty,
+    require_positive,
+    require_range,
+)
+from theorylab.theory.activations import parse_activation
+from theorylab.theory.fixed_point import SolverStatus, solve_fixed_point
+from theorylab.theory.gaussian import gauss_hermite
+from theorylab.theory.random_network import (
+    LinearEquivalent,
+    layer_coefficients,
+    linear_equivalent,
+)
+from theorylab.theory.ridge import Spectrum, ridge_risk
+
+__all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Setting of arXiv 2302.00375 (defaults: the quick size of the authors' example).
+
+    Attributes
+    ----------
+    alpha : sample ratios n/d (a grid: every observable with axis ``alpha`` is evaluated on it).
+    lam : fixed ridge penalties λ compared besides the optimal λ*.
+    activation : φ of every hidden layer, e.g. ``tanh(2x)`` (must have zero mean).
+    depth : number of hidden layers L of the target.
+    gamma : hidden widths k_ℓ = round(γ d) (the BO error does not depend on it).
+    weight_variance : Δ_ℓ of every hidden weight matrix; readout_variance : Δ_a.
+    noise : label-noise variance Δ.
+    d : input dimension of the simulation; n_test : fresh test samples per draw.
+    """
+
+    alpha: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+    lam: tuple[float, ...] = (0.01, 1.0)
+    activation: str = "tanh(2x)"
+    depth: int = 2
+    gamma: float = 1.4
+    weight_variance: float = 1.0
+    readout_variance: float = 1.0
+    noise: float = 0.0
+    d: int = 300
+    n_test: int = 5000
+
+    def __post_init__(self) -> None:
+        require_nonempty("alpha", self.alpha)
+        require_positive("alpha", self.alpha)
+        require_range("alpha", self.alpha, 1e-6, 1e4)
+        require_nonempty("lam", self.lam)
+        require_positive("lam", self.lam)
+        parse_activation(self.activation)
+        require_int("depth", self.depth, 1, 20)
+        require_positive("gamma", self.gamma)
+        require_positive("weight_variance", self.weight_variance)
+        require_positive("readout_variance", self.readout_variance)
+        require_positive("noise", self.noise, strict=False)
+        require_int("d", self.d, 2, 100_000)
+        require_int("n_test", self.n_test, 1)
+        if round(self.gamma * self.d) < 1:
+            raise ValueError(f"gamma * d must be >= 1 (hidden width), got {self.gamma * self.d}")
+
+
+# --------------------------------------------------------------------------------------------
+# Theory
+# --------------------------------------------------------------------------------------------
+
+
+def equivalent_model(p: Params) -> LinearEquivalent:
+    """K, ε_eff and ρ_y of the target (κ recursion propagated through the layers)."""
+    acts = [p.activation] * p.depth
+    variances = [p.weight_variance] * p.depth
+    layers = layer_coefficients(acts, variances)
+    return linear_equivalent(layers, variances, p.readout_variance)
+
+
+def bo_regression_overlap(alpha: np.ndarray, signal: float, noise: float):
+    """BO overlap q(α) of the equivalent Gaussian linear channel (damped iteration from q = 1e-6,
+    damping 0.1, as in the authors' Multilayer_BO notebook)."""
+
+    def step(q):
+        qhat = alpha * signal / (noise + signal * (1.0 - q))
+        return qhat / (1.0 + qhat)
+
+    return solve_fixed_point(step, np.full_like(alpha, 1e-6), damping=0.1, tol=1e-14)
+
+
+def bo_classification_overlap(alpha: np.ndarray, signal: float, power: float):
+    """BO overlap q(α) for y = sign(f*): probit channel with residual variance V = ρ − Kq.
+
+    q̂ = α K E_ξ Σ_{y=±1} N(u)² / (V Φ(y u)),  u = √(Kq/V) ξ,  q = q̂/(1 + q̂).
+    The ratio N²/Φ is evaluated in log space (scipy.special.log_ndtr) to avoid underflow.
+    """
+    z, w = gauss_hermite(201)
+
+    def step(q):
+        v = power - signal * q
+        u = np.sqrt(signal * q / v)[..., None] * z
+        log_n2 = -(u**2) - math.log(2.0 * math.pi)
+        integrand = np.exp(log_n2 - log_ndtr(u)) + np.exp(log_n2 - log_ndtr(-u))
+        qhat = alpha * signal * (integrand @ w) / v
+        return qhat / (1.0 + qhat)
+
+    return solve_fixed_point(step, np.full_like(alpha, 1e-6), damping=0.1, tol=1e-13)
+
+
+def ridge_error(p: Params, eq: LinearEquivalent, alpha: np.ndarray, lam: np.ndarray):
+    """Ridge test error against f*, proportional limit (p = 1, n = α per unit dimension)."""
+    spec = Spectrum.isotropic(dim=1.0, value=1.0, target_norm2=eq.signal)
+    risk = ridge_risk(spec, noise=eq.noise + p.noise, n=alpha, lam=lam)
+    return risk.excess_risk + eq.noise, risk.status
+
+
+def theory(p: Params) -> dict:
+    """Bayes-optimal and ridge test errors over ``p.alpha`` (regression and classification)."""
+    eq = equivalent_model(p)
+    alpha = np.asarray(p.alpha, dtype=float)
+    lam_star = (eq.noise + p.noise) / eq.signal
+    reg = bo_regression_overlap(alpha, eq.signal, eq.noise + p.noise)
+    cls = bo_classification_overlap(alpha, eq.signal, eq.power + p.noise)
+    q = np.asarray(reg.x)
+    eg_opt, st_opt = ridge_error(p, eq, alpha, np.full_like(alpha, lam_star))
+    eg_lam, st_lam = ridge_error(p, eq, alpha[None, :], np.asarray(p.lam, dtype=float)[:, None])
+    q_cls = np.clip(np.asarray(cls.x), 0.0, None)
+    return {
+        "eg_bo": signal_error(eq, q),
+        "q_bo": q,
+        "eg_ridge_opt": eg_opt,
+        "eg_ridge": eg_lam,
+        "class_error_bo": np.arccos(np.sqrt(eq.signal * q_cls / (eq.power + p.noise))) / np.pi,
+        "lambda_star": lam_star,
+        "signal": eq.signal,
+        "eps_eff": eq.noise,
+        "target_power": eq.power,
+        "solver": SolverStatus.combine(reg.status, cls.status, st_opt, st_lam),
+    }
+
+
+def signal_error(eq: LinearEquivalent, q: np.ndarray) -> np.ndarray:
+    """ε_BO = K(1 − q) + ε_eff (the non-linear remainder is never learned from O(d) samples)."""
+    return eq.signal * (1.0 - q) + eq.noise
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+# --------------------------------------------------------------------------------------------
+
+
+def simulate(p: Params, seed: int) -> dict:
+    """Draw target network and data, fit ridge at λ* and at each λ, test on fresh inputs.
+
+    One draw (network + data) is evaluated on the whole α grid: the first ⌊αd⌉ samples of one
+    training set, so the points of a learning curve are correlated like the paper's.
+    """
+    import torch
+
+    from theorylab.models.device import default_device, generator
+    from theorylab.models.linear import ridge_path
+    from theorylab.models.random_network import draw_random_network
+
+    gen = generator(seed)
+    device = default_device()
+    dtype = torch.float64
+    width = max(1, round(p.gamma * p.d))
+    net = draw_random_network(
+        p.d,
+        [width] * p.depth,
+        [p.activation] * p.depth,
+        [p.weight_variance] * p.depth,
+        p.readout_variance,
+        gen,
+        dtype=dtype,
+        device=device,
+    )
+    n_max = max(round(a * p.d) for a in p.alpha)
+    x = torch.randn(n_max + p.n_test, p.d, generator=gen, dtype=dtype).to(device)
+    f = net(x)
+    label_noise = (p.noise**0.5 * torch.randn(n_max, generator=gen, dtype=dtype)).to(device)
+    x_train, y_train = x[:n_max], f[:n_max] + label_noise
+    x_test, f_test = x[n_max:], f[n_max:]
+
+    lam_star = float(theory_lambda_star(p))
+    lams = [lam_star, *p.lam]
+    errors = np.empty((len(lams), len(p.alpha)))
+    for j, a in enumerate(p.alpha):
+        n = max(1, round(a * p.d))
+        w = ridge_path(x_train[:n], y_train[:n], lams)
+        pred = x_test @ w.T / p.d**0.5
+        errors[:, j] = ((pred - f_test[:, None]) ** 2).mean(0).cpu().numpy()
+    return {
+        "eg_ridge_opt": errors[0],
+        "eg_ridge": errors[1:],
+        "target_power": float((f_test**2).mean()),
+    }
+
+
+def theory_lambda_star(p: Params) -> float:
+    """λ* = (ε_eff + Δ)/K: the simulation's setting, a property of the target's definition."""
+    eq = equivalent_model(p)
+    return (eq.noise + p.noise) / eq.signal
+
+
+# --------------------------------------------------------------------------------------------
+# Figure
+# --------------------------------------------------------------------------------------------
+
+
+def figure(result):
+    """Test error vs α: BO, ridge at λ* and at fixed λ (lines), simulations (points ± sem)."""
+    import matplotlib.pyplot as plt
+
+    p = make_params(Params, result.params)
+    dense = make_params(Params, {**result.params, "alpha": tuple(np.linspace(0.02, 7.0, 140))})
+    th = theory(dense)
+    a = np.asarray(dense.alpha)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax.plot(a, th["eg_bo"], color="black", lw=2, label="Bayes-optimal (theory)")
+    ax.plot(
+        a,
+        th["eg_ridge_opt"],
+        color="tab:orange",
+        ls="--",
+        lw=1.5,
+        label=f"ridge at λ* = {th['lambda_star']:.3f} (theory)",
+    )
+    colors = ["tab:blue", "tab:green", "tab:purple", "tab:brown"]
+    for i, lam in enumerate(p.lam):
+        ax.plot(a, th["eg_ridge"][i], color=colors[i % 4], lw=1, label=f"ridge λ = {lam:g}")
+    ax.axhline(th["eps_eff"], color="gray", ls=":", label="ε_eff (α → ∞)")
+    sim = result.simulation
+    if sim is not None:
+        mean, sem = sim["mean"], sim["sem"]
+        ax.errorbar(
+            p.alpha,
+            mean["eg_ridge_opt"],
+            yerr=sem["eg_ridge_opt"],
+            fmt="o",
+            color="tab:orange",
+            capsize=3,
+            label=f"ridge λ* (sim, d = {p.d})",
+        )
+        for i, _ in enumerate(p.lam):
+            ax.errorbar(
+                p.alpha,
+                np.asarray(mean["eg_ridge"])[i],
+                yerr=np.asarray(sem["eg_ridge"])[i],
+                fmt="s",
+                ms=4,
+                color=colors[i % 4],
+                capsize=3,
+            )
+    ax.set_xlabel("α = n/d")
+    ax.set_ylabel("test error  E(ŷ − f*)²")
+    ax.set_ylim(0, max(1.0, float(th["target_power"]) * 1.6))
+    ax.set_title(f"regression, {p.depth}-layer {p.activation} target")
+    ax.legend(fontsize=7)
+    ax2.plot(a, th["class_error_bo"], color="black", lw=2, label="Bayes-optimal (theory)")
+    ax2.set_xlabel("α = n/d")
+    ax2.set_ylabel("classification error  P(ŷ ≠ y)")
+    ax2.set_title("y = sign f*(x)")
+    ax2.set_ylim(0, 0.5)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The experiment
+# --------------------------------------------------------------------------------------------
+
+_FINITE_SIZE = (
+    "3 sem over 48 independent draws of network and data (E f*² of one draw "
+    "fluctuates by ≈ 9 % at d = 300) plus 1 % for finite-size bias at d = 300"
+)
+
+EXPERIMENT = Experiment(
+    slug="bayes_extensive",
+    arxiv="2302.00375",
+    title="Bayes-optimal learning of deep random networks of extensive width",
+    claim=(
+        "A deep target network with random Gaussian weights and widths proportional to the input "
+        "dimension d, learned from n = αd samples, is for every learner a noisy linear function "
+        "of its input: the non-linear part of each layer acts as unlearnable noise. The "
+        "Bayes-optimal test error therefore solves one scalar fixed point, does not depend on "
+        "the widths, and is attained by ridge regression on the raw input at the optimal "
+        "penalty λ* = (ε_eff + Δ)/K."
+    ),
+    params=Params,
+    theory=theory,
+    simulate=simulate,
+    observables={
+        "eg_bo": Observable("Bayes-optimal regression test error", ("alpha",)),
+        "q_bo": Observable("Bayes-optimal overlap q", ("alpha",)),
+        "eg_ridge_opt": Observable("ridge test error at λ*", ("alpha",)),
+        "eg_ridge": Observable("ridge test error at fixed λ", ("lam", "alpha")),
+        "class_error_bo": Observable("Bayes-optimal error of the sign target", ("alpha",)),
+        "lambda_star": Observable("optimal ridge penalty (ε_eff + Δ)/K"),
+        "signal": Observable("K: power of the linear part of the target"),
+        "eps_eff": Observable("ε_eff: power of the non-linear remainder"),
+        "target_power": Observable("E f*² of the target"),
+    },
+    checks=(
+        Agreement("eg_ridge_opt", reason=_FINITE_SIZE, n_sem=3.0, rtol=0.01),
+        Agreement("eg_ridge", reason=_FINITE_SIZE, n_sem=3.0, rtol=0.01),
+        Agreement(
+            "target_power",
+            reason="3 sem over the draws (checks the κ recursion)",
+            n_sem=3.0,
+            rtol=0.01,
+        ),
+        TheoryIdentity(
+            "eg_ridge_opt",
+            "eg_bo",
+            atol=1e-8,
+            reason="the paper's statement BO = ridge(λ*): two independent solvers "
+            "(BO fixed point, ridge deterministic equivalent) must agree",
+        ),
+    ),
+    figure=figure,
+    seeds=48,
+    full={"d": 1000},
+    full_seeds=32,
+    variants=(
+        Variant(
+            "narrow",
+            {"gamma": 0.5, "alpha": (1.0,)},
+            "width independence: γ = k/d = 0.5 (the BO error does not depend on γ)",
+        ),
+        Variant("wide", {"gamma": 3.0, "alpha": (1.0,)}, "width independence: γ = k/d = 3"),
+    ),
+)

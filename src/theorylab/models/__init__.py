@@ -1,0 +1,1 @@
+"""Torch modules and training loops shared by papers (random networks, linear readouts, ...)."""

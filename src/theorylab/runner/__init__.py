@@ -1,0 +1,1 @@
+"""Generic machinery over experiments: registry, run, sweep, store, executors, progress."""

@@ -1,0 +1,180 @@
+"""Executors: where tasks run. All follow ``concurrent.futures.Executor``.
+
+* ``local``  – this machine: in-process for one job, else a process pool (``--jobs``).
+* ``dask``   – ``dask.distributed``: a scheduler address, or a LocalCluster of ``jobs`` workers
+               (dask-jobqueue clusters reach PBS/SGE/Slurm through a scheduler address).
+* ``slurm``  – Slurm job arrays through submitit; ``submitit-local`` runs the same code path in
+               local subprocesses (for tests and for trying a cluster configuration).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXECUTORS", "ExecutorSpec", "SerialExecutor", "SubmititExecutor", "open_executor"]
+
+EXECUTORS = ("local", "dask", "slurm", "submitit-local")
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """How to run tasks: ``name`` in :data:`EXECUTORS`, ``jobs`` workers, backend options.
+
+    ``address`` is a dask scheduler address; ``folder`` is submitit's log folder; ``slurm`` holds
+    extra ``slurm_*`` parameters for submitit (partition, time, memory, ...).
+    """
+
+    name: str = "local"
+    jobs: int = 1
+    address: str | None = None
+    folder: str = "theorylab-jobs"
+    slurm: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in EXECUTORS:
+            raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got '{self.name}'")
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be >= 1, got {self.jobs}")
+
+
+class SerialExecutor(Executor):
+    """Runs each task at submission, in this process (one job: no pool overhead, easy debugging)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            fut.set_exception(exc)
+        return fut
+
+
+def _limit_threads(threads: int) -> None:
+    """Pool initializer: share the cores between workers instead of oversubscribing them."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+
+
+class SubmititExecutor(Executor):
+    """``concurrent.futures`` façade over submitit jobs (Slurm job arrays or local subprocesses).
+
+    Tasks submitted through :meth:`map_batch` go out as one job array. A watcher thread turns
+    finished jobs into resolved futures.
+    """
+
+    def __init__(self, cluster: str, folder: str, jobs: int, slurm: dict[str, Any]):
+        import submitit
+
+        self._executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+        params: dict[str, Any] = {"timeout_min": 60}
+        if cluster == "slurm":
+            params["slurm_array_parallelism"] = jobs
+            params.update(
+                {k if k.startswith("slurm_") else f"slurm_{k}": v for k, v in slurm.items()}
+            )
+        self._executor.update_parameters(**params)
+        self._pending: list[tuple[Any, Future]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                pending = list(self._pending)
+            for job, fut in pending:
+                if job.done():
+                    try:
+                        fut.set_result(job.result())
+                    except BaseException as exc:
+                        fut.set_exception(exc)
+                    with self._lock:
+                        self._pending.remove((job, fut))
+            time.sleep(0.2)
+
+    def _track(self, jobs: list) -> list[Future]:
+        futures = [Future() for _ in jobs]
+        with self._lock:
+            self._pending.extend(zip(jobs, futures, strict=True))
+        return futures
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._track([self._executor.submit(fn, *args, **kwargs)])[0]
+
+    def map_batch(self, fn: Callable, args: list[tuple]) -> list[Future]:
+        """Submit ``fn(*a)`` for every ``a`` as one job array."""
+        with self._executor.batch():
+            jobs = [self._executor.submit(fn, *a) for a in args]
+        return self._track(jobs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if wait:
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        break
+                time.sleep(0.2)
+        self._stop.set()
+
+
+@contextlib.contextmanager
+def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
+    """Context manager yielding a ready executor for ``spec`` (and closing what it opened)."""
+    if spec.name == "local":
+        if spec.jobs == 1:
+            yield SerialExecutor()
+            return
+        threads = max(1, (os.cpu_count() or 1) // spec.jobs)
+        with ProcessPoolExecutor(
+            max_workers=spec.jobs,
+            mp_context=get_context("spawn"),
+            initializer=_limit_threads,
+            initargs=(threads,),
+        ) as pool:
+            yield pool
+        return
+    if spec.name == "dask":
+        from distributed import Client, LocalCluster
+
+        if spec.address:
+            with Client(spec.address) as client:
+                yield client.get_executor(pure=False)
+            return
+        with (
+            LocalCluster(
+                n_workers=spec.jobs, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client.get_executor(pure=False)
+        return
+    cluster = "slurm" if spec.name == "slurm" else "local"
+    Path(spec.folder).mkdir(parents=True, exist_ok=True)
+    ex = SubmititExecutor(cluster, spec.folder, spec.jobs, spec.slurm)
+    try:
+        yield ex
+    finally:
+        ex.shutdown(wait=False)
+
+
+def submit_all(executor: Executor, fn: Callable, args: list[tuple]) -> list[Future]:
+    """Submit every ``fn(*a)``: as one job array where the executor supports it."""
+    if isinstance(executor, SubmititExecutor):
+        return executor.map_batch(fn, args)
+    return [executor.submit(fn, *a) for a in args]

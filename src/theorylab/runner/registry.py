@@ -1,0 +1,70 @@
+"""The registry: every module of :mod:`theorylab.experiments` that defines ``EXPERIMENT``.
+
+Adding a paper is adding one module there; nothing here changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+import theorylab.experiments as _experiments_pkg
+from theorylab.catalogue import PAPERS, Paper
+from theorylab.experiments.base import Experiment
+
+__all__ = ["UnknownExperiment", "all_experiments", "get", "resolve_slug"]
+
+
+class UnknownExperiment(ValueError):
+    """A slug or arXiv id that names no implemented experiment."""
+
+
+@cache
+def all_experiments() -> dict[str, Experiment]:
+    """Implemented experiments by slug, in catalogue order."""
+    found: dict[str, Experiment] = {}
+    for info in pkgutil.iter_modules(_experiments_pkg.__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"{_experiments_pkg.__name__}.{info.name}")
+        exp = getattr(module, "EXPERIMENT", None)
+        if isinstance(exp, Experiment):
+            found[exp.slug] = exp
+    order = {p.slug: i for i, p in enumerate(PAPERS)}
+    return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def _paper(key: str) -> Paper | None:
+    key = key.strip().lower().removeprefix("arxiv:")
+    for paper in PAPERS:
+        if key in (paper.slug, paper.arxiv):
+            return paper
+    return None
+
+
+def resolve_slug(key: str) -> str:
+    """The slug named by ``key`` (a slug or an arXiv id), implemented or not."""
+    paper = _paper(key)
+    if paper is not None:
+        return paper.slug
+    if key in all_experiments():
+        return key
+    raise UnknownExperiment(f"unknown experiment '{key}'; run `theorylab list` to see them")
+
+
+def get(key: str | Experiment) -> Experiment:
+    """The experiment named by a slug or an arXiv id (e.g. ``"bayes_extensive"``, ``"2302.00375"``).
+
+    Raises ``UnknownExperiment`` (a ``ValueError``) for an unknown name or a paper of the
+    catalogue that is not implemented yet.
+    """
+    if isinstance(key, Experiment):
+        return key
+    slug = resolve_slug(key)
+    exps = all_experiments()
+    if slug not in exps:
+        paper = _paper(slug)
+        arxiv = f" ({paper.arxiv})" if paper else ""
+        raise UnknownExperiment(f"experiment '{slug}'{arxiv} is not implemented yet")
+    return exps[slug]

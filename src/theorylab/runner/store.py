@@ -1,0 +1,78 @@
+"""The result store: one JSON record per finished task, ``<root>/<slug>/<key>.json``.
+
+Records are written to a temporary file in the same folder and renamed into place
+(``os.replace`` is atomic on POSIX), so a killed writer leaves either the whole record or none;
+the key is a content hash, so a task run twice overwrites its own record instead of adding one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_STORE", "Store"]
+
+DEFAULT_STORE = Path("theorylab-results")
+_TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class Store:
+    """A folder of task records."""
+
+    root: Path = DEFAULT_STORE
+
+    def path(self, slug: str, key: str) -> Path:
+        return self.root / slug / f"{key}.json"
+
+    def has(self, slug: str, key: str) -> bool:
+        return self.path(slug, key).is_file()
+
+    def write(self, record: dict[str, Any]) -> Path:
+        """Write ``record`` atomically (temp file + fsync + rename)."""
+        target = self.path(record["slug"], record["key"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".json", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(record, fh, allow_nan=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def keys(self, slug: str) -> set[str]:
+        folder = self.root / slug
+        if not folder.is_dir():
+            return set()
+        return {p.stem for p in folder.glob("*.json") if not p.name.startswith(_TMP_PREFIX)}
+
+    def records(self, slug: str) -> Iterator[dict[str, Any]]:
+        """Every complete record of ``slug`` (temporary files of killed writers are skipped)."""
+        folder = self.root / slug
+        if not folder.is_dir():
+            return
+        for p in sorted(folder.glob("*.json")):
+            if p.name.startswith(_TMP_PREFIX):
+                continue
+            try:
+                yield json.loads(p.read_text())
+            except (OSError, json.JSONDecodeError) as exc:  # pragma: no cover - disk damage
+                warnings.warn(f"skipping unreadable record {p}: {exc}", stacklevel=2)
+
+    def clean_temporary(self, slug: str) -> int:
+        """Remove temporary files left by killed writers; returns how many."""
+        folder = self.root / slug
+        stale = list(folder.glob(f"{_TMP_PREFIX}*")) if folder.is_dir() else []
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return len(stale)
