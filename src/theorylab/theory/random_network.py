@@ -71,15 +71,16 @@ def linear_equivalent(
     weight_variances: Sequence[float],
     readout_variance: float = 1.0,
     input_variance: float = 1.0,
-    kappa0_tol: float = 1e-10,
+    kappa0_tol: float = 1e-8,
 ) -> LinearEquivalent:
     """Signal K and effective noise ε_eff of a deep random network (arXiv 2302.00375, Eq. (6)).
 
-    Raises ``ValueError`` for an activation with non-zero mean κ₀ at its layer's variance: the
-    mean then propagates as a rank-one term that this equivalent does not model.
+    Raises ``ValueError`` for an activation with non-zero mean κ₀ at its layer's variance (beyond
+    ``kappa0_tol`` relative to √E φ², the quadrature's round-off): the mean then propagates as a
+    rank-one term that this equivalent does not model.
     """
     for ell, c in enumerate(layers):
-        if abs(c.kappa0) > kappa0_tol:
+        if abs(c.kappa0) > kappa0_tol * max(1.0, c.second_moment**0.5):
             raise ValueError(
                 f"layer {ell + 1}: activation has non-zero mean κ0 = {c.kappa0:.4g}; "
                 "use a zero-mean (e.g. odd) activation"
