@@ -1,4 +1,4 @@
-"""Deterministic equivalent of ridge regression: limits, an independent replica form, brute force."""
+"""Deterministic equivalent of ridge: limits, an independent replica form, brute force."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _replica_isotropic(alpha, lam, rho_lin, sigma2):
         return np.array([1 / (lam + vh), (mh**2 + qh) / (lam + vh) ** 2, mh / (lam + vh)])
 
     res = solve_fixed_point(step, np.array([1.0, 1e-6, 1e-6]), damping=0.5, tol=1e-14)
-    v, q, m = res.require()
+    _, q, m = res.require()
     return rho_lin + q - 2 * sk * m
 
 
@@ -49,8 +49,9 @@ def _replica_isotropic(alpha, lam, rho_lin, sigma2):
 def test_matches_independent_replica_equations(alpha, lam):
     k, sigma2 = 0.409095, 0.152506
     r = ridge_risk(Spectrum.isotropic(target_norm2=k), sigma2, alpha, lam)
-    assert float(r.excess_risk) == pytest.approx(_replica_isotropic(alpha, lam, k, sigma2),
-                                                 rel=1e-9)
+    assert float(r.excess_risk) == pytest.approx(
+        _replica_isotropic(alpha, lam, k, sigma2), rel=1e-9
+    )
 
 
 def test_scale_invariance_and_broadcasting():
@@ -67,8 +68,12 @@ def test_scale_invariance_and_broadcasting():
 def test_optimal_isotropic_penalty_is_noise_over_signal():
     k, sigma2, alpha = 0.5, 0.25, 1.7
     spec = Spectrum.isotropic(target_norm2=k)
-    res = minimize_scalar(lambda t: float(ridge_risk(spec, sigma2, alpha, np.exp(t)).excess_risk),
-                          bounds=(-6, 4), method="bounded", options={"xatol": 1e-10})
+    res = minimize_scalar(
+        lambda t: float(ridge_risk(spec, sigma2, alpha, np.exp(t)).excess_risk),
+        bounds=(-6, 4),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     assert np.exp(res.x) == pytest.approx(sigma2 / k, rel=1e-4)
 
 

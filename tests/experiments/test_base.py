@@ -1,0 +1,108 @@
+"""The Experiment contract: params coercion, element labels, checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from theorylab.experiments.base import (
+    Agreement,
+    TheoryIdentity,
+    coerce_field,
+    element_label,
+    iter_elements,
+    make_params,
+    params_to_dict,
+    require_int,
+    require_positive,
+)
+
+
+@dataclass(frozen=True)
+class P:
+    alpha: tuple[float, ...] = (1.0, 2.0)
+    lam: tuple[float, ...] = (0.1,)
+    d: int = 10
+    name: str = "x"
+    flag: bool = False
+    eps: float | None = None
+
+    def __post_init__(self):
+        require_positive("alpha", self.alpha)
+        require_int("d", self.d, 1)
+
+
+def test_coercion_from_strings_and_lists():
+    assert coerce_field(P, "alpha", ["0.5", "2"]) == (0.5, 2.0)
+    assert coerce_field(P, "alpha", "3") == (3.0,)
+    assert coerce_field(P, "d", "12") == 12
+    assert coerce_field(P, "d", 12.0) == 12
+    assert coerce_field(P, "flag", "true") is True
+    assert coerce_field(P, "eps", None) is None
+    assert coerce_field(P, "eps", "0.5") == 0.5
+    for name, value, match in [
+        ("d", "1.5", "integer"),
+        ("alpha", ["x"], "number"),
+        ("flag", "maybe", "boolean"),
+        ("nope", 1, "unknown parameter"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            coerce_field(P, name, value)
+
+
+def test_make_params_validates_and_round_trips():
+    p = make_params(P, {"alpha": [0.5], "d": "3"})
+    assert p == P(alpha=(0.5,), d=3)
+    assert make_params(P, params_to_dict(p)) == p
+    with pytest.raises(ValueError, match="alpha"):
+        make_params(P, {"alpha": ["-1"]})
+
+
+def test_iter_elements_labels_every_grid_point():
+    p = P()
+    elems = list(iter_elements(np.array([[1.0, 2.0]]), ("lam", "alpha"), p))
+    assert elems == [({"lam": 0.1, "alpha": 1.0}, 1.0), ({"lam": 0.1, "alpha": 2.0}, 2.0)]
+    assert element_label("eg", elems[1][0]) == "eg[lam=0.1, alpha=2]"
+    with pytest.raises(ValueError, match="shape"):
+        list(iter_elements(np.zeros(3), ("alpha",), p))
+    assert list(iter_elements(0.5, (), p)) == [({}, 0.5)]
+
+
+def test_agreement_tolerance_is_sem_plus_relative():
+    check = Agreement("eg", reason="test", n_sem=3.0, rtol=0.01)
+    p = P()
+    th = {"eg": np.array([1.0, 2.0])}
+    mean = {"eg": np.array([1.0 + 0.3 + 0.01 - 1e-9, 2.0 + 0.3 + 0.02 + 1e-6])}
+    sem = {"eg": np.array([0.1, 0.1])}
+    rows = check.evaluate(p, th, mean, sem, {"eg": ("alpha",)})
+    assert [r.passed for r in rows] == [True, False]
+    assert rows[0].tolerance == pytest.approx(0.31)
+    assert check.evaluate(p, th, None, None, {"eg": ("alpha",)}) == []
+
+
+def test_agreement_fails_on_nan_and_respects_where():
+    check = Agreement("eg", reason="r", where=lambda c: c["alpha"] > 1.5)
+    rows = check.evaluate(
+        P(),
+        {"eg": np.array([1.0, 2.0])},
+        {"eg": np.array([5.0, math.nan])},
+        {"eg": np.array([0.1, 0.1])},
+        {"eg": ("alpha",)},
+    )
+    assert len(rows) == 1 and not rows[0].passed
+
+
+def test_theory_identity():
+    check = TheoryIdentity("a", "b", reason="r", atol=1e-6)
+    rows = check.evaluate(
+        P(),
+        {"a": np.array([1.0, 2.0]), "b": np.array([1.0, 2.1])},
+        None,
+        None,
+        {"a": ("alpha",), "b": ("alpha",)},
+    )
+    assert [r.passed for r in rows] == [True, False]
+    assert rows[0].simulation is None and rows[0].value == 1.0

@@ -1,0 +1,54 @@
+"""Torch models: activations match the numpy registry; ridge readout; random networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from theorylab.models.activations import TORCH_ACTIVATIONS, torch_activation
+from theorylab.models.device import generator
+from theorylab.models.linear import ridge_path
+from theorylab.models.random_network import draw_random_network
+from theorylab.theory.activations import ACTIVATIONS, parse_activation
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_torch_and_numpy_activations_agree(name):
+    x = np.linspace(-3, 3, 61)
+    expected = ACTIVATIONS[name](x)
+    got = TORCH_ACTIVATIONS[name](torch.tensor(x)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_scaled_spec_and_unknown():
+    x = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    np.testing.assert_allclose(
+        torch_activation("tanh(2x)")(x).numpy(), parse_activation("tanh(2x)")(x.numpy())
+    )
+    with pytest.raises(ValueError):
+        torch_activation("nope")
+
+
+def test_ridge_path_matches_direct_solve():
+    g = generator(0)
+    x = torch.randn(50, 20, generator=g, dtype=torch.float64)
+    y = torch.randn(50, generator=g, dtype=torch.float64)
+    w = ridge_path(x, y, [0.1, 2.0])
+    for i, lam in enumerate([0.1, 2.0]):
+        direct = torch.linalg.solve(
+            x.T @ x / 20 + lam * torch.eye(20, dtype=torch.float64), x.T @ y / 20**0.5
+        )
+        torch.testing.assert_close(w[i], direct)
+
+
+def test_random_network_shapes_and_reproducibility():
+    net = draw_random_network(10, [7, 5], ["tanh", "erf"], [1.0, 2.0], 1.0, generator(1))
+    net2 = draw_random_network(10, [7, 5], ["tanh", "erf"], [1.0, 2.0], 1.0, generator(1))
+    x = torch.randn(4, 10, generator=generator(2), dtype=torch.float64)
+    assert net(x).shape == (4,)
+    assert net.features(x).shape == (4, 5)
+    torch.testing.assert_close(net(x), net2(x))
+    big = draw_random_network(200, [300], ["tanh"], [2.0], 0.5, generator(3))
+    assert big.weights[0].var().item() == pytest.approx(2.0, rel=0.03)  # 60 000 entries
+    assert big.readout.var().item() == pytest.approx(0.5, rel=0.3)  # 300 entries
