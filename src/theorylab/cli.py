@@ -424,15 +424,25 @@ def main() -> None:
     """Entry point: typer app with one-line errors (exit 2) for bad input."""
     import click
 
+    # typer >= 0.20 vendors click (typer._click): its usage errors and aborts are not the
+    # classes of the `click` package, so catch both families.
+    usage_errors = tuple(
+        {click.exceptions.ClickException, getattr(typer, "TyperException", click.ClickException)}
+    )
+    aborts = tuple({click.exceptions.Abort, typer.Abort})
     try:
         code = app(standalone_mode=False)
     except BadInput as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except aborts:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.exceptions.ClickException as exc:  # usage errors: unknown option, bad int
-        exc.show()
+    except usage_errors as exc:  # usage errors: unknown option, bad int, missing argument
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # no arguments: the help text
+        else:
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            typer.echo(f"error: {' '.join(message.split())}", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

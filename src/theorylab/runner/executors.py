@@ -70,16 +70,33 @@ def _limit_threads(threads: int) -> None:
         pass
 
 
+def _run_chunk(fn: Callable, chunk: list[tuple]) -> list[tuple[bool, Any]]:
+    """Run ``fn(*a)`` for every ``a`` of ``chunk`` in one job: ``(True, result)`` or
+    ``(False, exception)`` per task, so that one failing task does not fail its neighbours."""
+    out: list[tuple[bool, Any]] = []
+    for args in chunk:
+        try:
+            out.append((True, fn(*args)))
+        except Exception as exc:
+            out.append((False, exc))
+    return out
+
+
 class SubmititExecutor(Executor):
     """``concurrent.futures`` façade over submitit jobs (Slurm job arrays or local subprocesses).
 
-    Tasks submitted through :meth:`map_batch` go out as one job array. A watcher thread turns
-    finished jobs into resolved futures.
+    Tasks submitted through :meth:`map_batch` go out as one job array. On Slurm, each task is
+    one array element and ``slurm_array_parallelism = jobs`` bounds how many run at once.
+    submitit's local executor starts every job at once, so there the tasks are split into
+    ``jobs`` chunks, one local job each (each task still writes its own record when it ends).
+    A watcher thread turns finished jobs into resolved futures.
     """
 
     def __init__(self, cluster: str, folder: str, jobs: int, slurm: dict[str, Any]):
         import submitit
 
+        self._cluster = cluster
+        self._jobs = jobs
         self._executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
         params: dict[str, Any] = {"timeout_min": 60}
         if cluster == "slurm":
@@ -88,7 +105,8 @@ class SubmititExecutor(Executor):
                 {k if k.startswith("slurm_") else f"slurm_{k}": v for k, v in slurm.items()}
             )
         self._executor.update_parameters(**params)
-        self._pending: list[tuple[Any, Future]] = []
+        # (job, futures, chunked): a chunked job resolves one future per task of its chunk
+        self._pending: list[tuple[Any, list[Future], bool]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, daemon=True)
@@ -98,30 +116,52 @@ class SubmititExecutor(Executor):
         while not self._stop.is_set():
             with self._lock:
                 pending = list(self._pending)
-            for job, fut in pending:
-                if job.done():
-                    try:
-                        fut.set_result(job.result())
-                    except BaseException as exc:
+            for entry in pending:
+                job, futures, chunked = entry
+                try:
+                    if not job.done():
+                        continue
+                    result = job.result()
+                except BaseException as exc:
+                    for fut in futures:
                         fut.set_exception(exc)
-                    with self._lock:
-                        self._pending.remove((job, fut))
+                else:
+                    if chunked:
+                        for fut, (ok, value) in zip(futures, result, strict=True):
+                            if ok:
+                                fut.set_result(value)
+                            else:
+                                fut.set_exception(value)
+                    else:
+                        futures[0].set_result(result)
+                with self._lock:
+                    self._pending.remove(entry)
             time.sleep(0.2)
 
-    def _track(self, jobs: list) -> list[Future]:
-        futures = [Future() for _ in jobs]
+    def _track(self, job: Any, n: int = 1, chunked: bool = False) -> list[Future]:
+        futures: list[Future] = [Future() for _ in range(n)]
         with self._lock:
-            self._pending.extend(zip(jobs, futures, strict=True))
+            self._pending.append((job, futures, chunked))
         return futures
 
     def submit(self, fn, /, *args, **kwargs):
-        return self._track([self._executor.submit(fn, *args, **kwargs)])[0]
+        return self._track(self._executor.submit(fn, *args, **kwargs))[0]
 
     def map_batch(self, fn: Callable, args: list[tuple]) -> list[Future]:
-        """Submit ``fn(*a)`` for every ``a`` as one job array."""
+        """Submit ``fn(*a)`` for every ``a`` as one job array (``jobs`` chunks when local)."""
+        if self._cluster == "local":
+            n = min(self._jobs, len(args))
+            chunks = [args[i::n] for i in range(n)]
+            with self._executor.batch():
+                jobs = [self._executor.submit(_run_chunk, fn, c) for c in chunks]
+            by_chunk = [
+                self._track(j, len(c), chunked=True) for j, c in zip(jobs, chunks, strict=True)
+            ]
+            # back in submission order: task k is element k // n of chunk k % n
+            return [by_chunk[k % n][k // n] for k in range(len(args))]
         with self._executor.batch():
             jobs = [self._executor.submit(fn, *a) for a in args]
-        return self._track(jobs)
+        return [self._track(j)[0] for j in jobs]
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if wait:

@@ -13,7 +13,7 @@ import theorylab.experiments as _experiments_pkg
 from theorylab.catalogue import PAPERS, Paper
 from theorylab.experiments.base import Experiment
 
-__all__ = ["UnknownExperiment", "all_experiments", "get", "resolve_slug"]
+__all__ = ["UnknownExperiment", "all_experiments", "get", "resolve_slug", "unregistered"]
 
 
 class UnknownExperiment(ValueError):
@@ -68,3 +68,9 @@ def get(key: str | Experiment) -> Experiment:
         arxiv = f" ({paper.arxiv})" if paper else ""
         raise UnknownExperiment(f"experiment '{slug}'{arxiv} is not implemented yet")
     return exps[slug]
+
+
+def unregistered(exp: Experiment) -> Experiment | None:
+    """``exp`` if it is not the registered experiment of its slug (e.g. a modified copy), else
+    None: what a task must carry to its worker so that the given experiment is the one run."""
+    return None if all_experiments().get(exp.slug) is exp else exp

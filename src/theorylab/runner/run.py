@@ -13,7 +13,7 @@ import numpy as np
 from theorylab.experiments.base import CheckResult, Experiment, params_to_dict
 from theorylab.runner.executors import ExecutorSpec, open_executor, submit_all
 from theorylab.runner.progress import completed
-from theorylab.runner.registry import get
+from theorylab.runner.registry import get, unregistered
 from theorylab.runner.store import Store
 from theorylab.runner.tasks import Task, execute, to_jsonable
 from theorylab.theory.fixed_point import SolverStatus
@@ -181,7 +181,8 @@ def _simulate_seeds(
         todo = [t for t in tasks if t.seed not in results]
     if todo:
         with open_executor(spec) as ex:
-            futures = submit_all(ex, execute, [(t, root) for t in todo])
+            carried = unregistered(exp)
+            futures = submit_all(ex, execute, [(t, root, carried) for t in todo])
             for fut in completed(
                 futures, total=len(todo), desc=f"{exp.slug} seeds", enabled=progress
             ):

@@ -20,7 +20,7 @@ import pandas as pd
 from theorylab.experiments.base import Experiment, iter_elements, make_params, params_to_dict
 from theorylab.runner.executors import ExecutorSpec, open_executor, submit_all
 from theorylab.runner.progress import completed
-from theorylab.runner.registry import get
+from theorylab.runner.registry import get, unregistered
 from theorylab.runner.store import DEFAULT_STORE, Store
 from theorylab.runner.tasks import Task, execute
 
@@ -97,7 +97,8 @@ def sweep(
     unconverged = 0
     if todo:
         with open_executor(executor or ExecutorSpec()) as ex:
-            futures = submit_all(ex, execute, [(t, str(st.root)) for t in todo])
+            carried = unregistered(exp)
+            futures = submit_all(ex, execute, [(t, str(st.root), carried) for t in todo])
             for fut in completed(
                 futures, total=len(todo), desc=f"sweep {exp.slug}", enabled=progress
             ):

@@ -57,8 +57,12 @@ class Task:
     def make(cls, slug: str, params: dict[str, Any], seed: int | None, kind: Kind) -> Task:
         if kind == "theory":
             seed = None
+        elif kind != "simulation":
+            raise ValueError(f"kind must be 'theory' or 'simulation', got {kind!r}")
         elif seed is None:
             raise ValueError("a simulation task needs a seed")
+        else:
+            seed = int(seed)  # numpy integers too (the key and the record are JSON)
         canonical = json.dumps(to_jsonable(params), sort_keys=True, separators=(",", ":"))
         return cls(slug, canonical, seed, kind)
 
@@ -73,11 +77,15 @@ class Task:
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def execute(task: Task, store_root: str | None = None) -> dict[str, Any]:
-    """Run ``task`` and return its record; with ``store_root``, also write it there atomically."""
+def execute(task: Task, store_root: str | None = None, experiment: Any = None) -> dict[str, Any]:
+    """Run ``task`` and return its record; with ``store_root``, also write it there atomically.
+
+    ``experiment`` is the :class:`Experiment` to run; by default the registered one of
+    ``task.slug`` (looked up in the worker, so that only the task is sent to it).
+    """
     from theorylab.runner.registry import get
 
-    exp = get(task.slug)
+    exp = get(task.slug) if experiment is None else experiment
     params = make_params(exp.params, task.params_dict)
     start = time.perf_counter()
     record: dict[str, Any] = {
