@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -301,6 +302,28 @@ def test_load_gives_one_row_per_element(swept: dict) -> None:
     ridge = df[df["observable"] == "eg_ridge"]
     assert set(ridge["lam"]) == {0.01, 1.0}
     assert set(ridge["alpha"]) == set(ALPHAS)
+    # a scalar observable keeps its grid point: alpha is a one-value grid in every task
+    power = df[(df["observable"] == "target_power") & (df["kind"] == "simulation")]
+    assert set(power["alpha"]) == set(ALPHAS)
+    assert (df["version"] == tl.__version__).all()
+
+
+def test_load_skips_other_versions_unless_asked(swept: dict, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(swept["local-1"]["store"], store)
+    path = next((store / SLUG).glob("*.json"))
+    rec = json.loads(path.read_text())
+    rec["version"] = "0.0.0-old"
+    path.write_text(json.dumps(rec))
+    current = tl.load(SLUG, store=store)
+    everything = tl.load(SLUG, store=store, all_versions=True)
+    assert rec["key"] not in set(current["key"])
+    assert rec["key"] in set(everything["key"])
+
+
+def test_repeated_grid_values_are_one_task(tmp_path: Path) -> None:
+    summary = tl.sweep(SLUG, {"alpha": [(1.0,), (1.0,)]}, BASE, store=tmp_path / "s")
+    assert summary.tasks == 1 and summary.ran == 1
 
 
 def test_load_seed_means_match_the_json_files(swept: dict) -> None:

@@ -58,8 +58,9 @@ def save_results(out: Path, results: list[RunResult]) -> None:
     for r in results:
         folder = out / r.slug
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{r.variant}.json").write_text(json.dumps(r.to_dict(), indent=1,
-                                                             allow_nan=False))
+        (folder / f"{r.variant}.json").write_text(
+            json.dumps(r.to_dict(), indent=1, allow_nan=False)
+        )
 
 
 def load_results(out: Path) -> dict[str, list[RunResult]]:
@@ -96,13 +97,14 @@ def _checks_table(result: RunResult) -> str:
     )
     reasons = sorted({c.reason for c in result.checks})
     notes = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)
-    return ("<table><tr><th>observable</th><th>theory</th><th>simulation / value</th>"
-            f"<th>tolerance</th><th></th><th>kind</th></tr>{rows}</table>"
-            f"<p>Tolerances:</p><ul>{notes}</ul>")
+    return (
+        "<table><tr><th>observable</th><th>theory</th><th>simulation / value</th>"
+        f"<th>tolerance</th><th></th><th>kind</th></tr>{rows}</table>"
+        f"<p>Tolerances:</p><ul>{notes}</ul>"
+    )
 
 
 def _experiment_page(exp: Experiment, runs: list[RunResult], folder: Path) -> str:
-    main = runs[0]
     parts = [
         f"<p><a href='../index.html'>← all experiments</a></p><h1>{html.escape(exp.title)}</h1>",
         f"<p>arXiv <a href='https://arxiv.org/abs/{exp.arxiv}'>{exp.arxiv}</a> · slug "
@@ -127,14 +129,17 @@ def _experiment_page(exp: Experiment, runs: list[RunResult], folder: Path) -> st
 
 
 def _page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-            f"</title><style>{_CSS}</style></head><body>{body}</body></html>")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{_CSS}</style></head><body>{body}</body></html>"
+    )
 
 
 def _headline(r: RunResult, limit: int = 4) -> str:
     agree = [c for c in r.checks if c.kind == "agreement"][:limit]
-    return "<br>".join(f"{html.escape(c.observable)}: {_fmt(c.theory)} vs {_fmt(c.simulation)}"
-                       for c in agree)
+    return "<br>".join(
+        f"{html.escape(c.observable)}: {_fmt(c.theory)} vs {_fmt(c.simulation)}" for c in agree
+    )
 
 
 def write_report(out: Path, *, figures: bool = True) -> Path:
@@ -156,8 +161,11 @@ def write_report(out: Path, *, figures: bool = True) -> Path:
         checks = [c for r in runs for c in r.checks]
         n_pass = sum(c.passed for c in checks)
         passed = all(r.passed for r in runs)
-        thumb = (f"<a href='{slug}/index.html'><img class=thumb src='{slug}/figure.png'></a>"
-                 if (folder / "figure.png").exists() else "")
+        thumb = (
+            f"<a href='{slug}/index.html'><img class=thumb src='{slug}/figure.png'></a>"
+            if (folder / "figure.png").exists()
+            else ""
+        )
         runtime = sum(r.elapsed_s for r in runs)
         rows.append(
             f"<tr><td><a href='{slug}/index.html'>{html.escape(exp.title)}</a><br>"
@@ -168,10 +176,13 @@ def write_report(out: Path, *, figures: bool = True) -> Path:
             f"<td>{thumb}</td></tr>"
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    body = (f"<h1>theorylab report</h1><p>theorylab {__version__} · {stamp} · "
-            f"{len(rows)} experiment(s)</p><table><tr><th>paper</th><th>claim</th><th>checks</th>"
-            "<th>theory vs simulation</th><th>runtime</th><th>figure</th></tr>"
-            + "".join(rows) + "</table>")
+    body = (
+        f"<h1>theorylab report</h1><p>theorylab {__version__} · {stamp} · "
+        f"{len(rows)} experiment(s)</p><table><tr><th>paper</th><th>claim</th><th>checks</th>"
+        "<th>theory vs simulation</th><th>runtime</th><th>figure</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
     index = out / "index.html"
     index.write_text(_page("theorylab report", body))
     return index

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from theorylab.experiments.base import CheckResult, Experiment, params_to_dict
-from theorylab.runner.executors import ExecutorSpec, open_executor, submit_all
-from theorylab.runner.progress import completed
+from theorylab.runner.executors import ExecutorSpec
+from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
 from theorylab.runner.store import Store
 from theorylab.runner.tasks import Task, execute, to_jsonable
@@ -169,23 +169,23 @@ def _simulate_seeds(
 ) -> list[dict[str, Any]]:
     tasks = [Task.make(exp.slug, pdict, seed, "simulation") for seed in range(n_seeds)]
     results: dict[int, dict[str, Any]] = {}
-    todo = tasks
     root = None
     if store is not None:
         st = Store(Path(store))
         root = str(st.root)
-        wanted = {t.key for t in tasks}
-        for rec in st.records(exp.slug):
-            if rec["key"] in wanted:
-                results[rec["seed"]] = rec["observables"]
-        todo = [t for t in tasks if t.seed not in results]
-    if todo:
-        with open_executor(spec) as ex:
-            carried = unregistered(exp)
-            futures = submit_all(ex, execute, [(t, root, carried) for t in todo])
-            for fut in completed(
-                futures, total=len(todo), desc=f"{exp.slug} seeds", enabled=progress
-            ):
-                rec = fut.result()
-                results[rec["seed"]] = rec["observables"]
+        for t in tasks:
+            rec = st.read(exp.slug, t.key)
+            if rec is not None:
+                results[t.seed] = rec["observables"]
+    todo = [t for t in tasks if t.seed not in results]
+    carried = unregistered(exp)
+    for fut in run_tasks(
+        spec,
+        execute,
+        [(t, root, carried) for t in todo],
+        desc=f"{exp.slug} seeds",
+        progress=progress,
+    ):
+        rec = fut.result()
+        results[rec["seed"]] = rec["observables"]
     return [results[s] for s in range(n_seeds)]

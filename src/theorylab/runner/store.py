@@ -7,9 +7,11 @@ the key is a content hash, so a task run twice overwrites its own record instead
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +52,13 @@ class Store:
             raise
         return target
 
+    def read(self, slug: str, key: str) -> dict[str, Any] | None:
+        """The record of ``key``, or None if it is not stored."""
+        try:
+            return json.loads(self.path(slug, key).read_text())
+        except FileNotFoundError:
+            return None
+
     def keys(self, slug: str) -> set[str]:
         folder = self.root / slug
         if not folder.is_dir():
@@ -69,10 +78,17 @@ class Store:
             except (OSError, json.JSONDecodeError) as exc:  # pragma: no cover - disk damage
                 warnings.warn(f"skipping unreadable record {p}: {exc}", stacklevel=2)
 
-    def clean_temporary(self, slug: str) -> int:
-        """Remove temporary files left by killed writers; returns how many."""
+    def clean_temporary(self, slug: str, older_than_s: float = 3600.0) -> int:
+        """Remove temporary files of killed writers (older than ``older_than_s``, so that a
+        concurrent writer's file in flight is left alone); returns how many were removed."""
         folder = self.root / slug
-        stale = list(folder.glob(f"{_TMP_PREFIX}*")) if folder.is_dir() else []
-        for p in stale:
-            p.unlink(missing_ok=True)
-        return len(stale)
+        if not folder.is_dir():
+            return 0
+        now = time.time()
+        removed = 0
+        for p in folder.glob(f"{_TMP_PREFIX}*"):
+            with contextlib.suppress(FileNotFoundError):
+                if now - p.stat().st_mtime > older_than_s:
+                    p.unlink()
+                    removed += 1
+        return removed

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from theorylab._version import __version__
 from theorylab.experiments.base import Experiment, iter_elements, make_params, params_to_dict
-from theorylab.runner.executors import ExecutorSpec, open_executor, submit_all
-from theorylab.runner.progress import completed
+from theorylab.runner.executors import ExecutorSpec
+from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
 from theorylab.runner.store import DEFAULT_STORE, Store
 from theorylab.runner.tasks import Task, execute
@@ -89,26 +90,28 @@ def sweep(
     base = {**(exp.full if preset == "full" else {}), **(params or {})}
     points = expand_grid(exp, base, grid)
     n_seeds = exp.default_seeds(preset) if seeds is None else seeds
-    tasks = sweep_tasks(exp, points, n_seeds, simulate)
+    tasks = list({t.key: t for t in sweep_tasks(exp, points, n_seeds, simulate)}.values())
     st = Store(Path(store))
+    st.clean_temporary(exp.slug)
     done = st.keys(exp.slug)
     todo = [t for t in tasks if t.key not in done]
     failed: list[str] = []
     unconverged = 0
-    if todo:
-        with open_executor(executor or ExecutorSpec()) as ex:
-            carried = unregistered(exp)
-            futures = submit_all(ex, execute, [(t, str(st.root), carried) for t in todo])
-            for fut in completed(
-                futures, total=len(todo), desc=f"sweep {exp.slug}", enabled=progress
-            ):
-                try:
-                    rec = fut.result()
-                except Exception as exc:
-                    failed.append(f"{type(exc).__name__}: {exc}")
-                    continue
-                if rec["kind"] == "theory" and not rec["solver"]["converged"]:
-                    unconverged += 1
+    carried = unregistered(exp)
+    for fut in run_tasks(
+        executor or ExecutorSpec(),
+        execute,
+        [(t, str(st.root), carried) for t in todo],
+        desc=f"sweep {exp.slug}",
+        progress=progress,
+    ):
+        try:
+            rec = fut.result()
+        except Exception as exc:  # reported in the summary; the sweep goes on
+            failed.append(f"{type(exc).__name__}: {exc}")
+            continue
+        if rec["kind"] == "theory" and not rec["solver"]["converged"]:
+            unconverged += 1
     return SweepSummary(
         exp.slug,
         len(points),
@@ -123,20 +126,33 @@ def sweep(
     )
 
 
-def load(experiment: str | Experiment, store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
+def load(
+    experiment: str | Experiment,
+    store: str | Path = DEFAULT_STORE,
+    *,
+    all_versions: bool = False,
+) -> pd.DataFrame:
     """All stored records of an experiment as a long ("tidy") DataFrame.
 
-    One row per (task, observable, element): columns ``kind``, ``seed``, the scalar parameters,
-    the coordinates of the element along its axes (e.g. ``alpha``; NaN for observables without
-    that axis), ``observable``, ``value``, ``converged`` (theory rows) and ``key``. Mean and sem
-    over seeds are then a ``groupby`` away.
+    One row per (task, observable, element): columns ``kind``, ``seed``, the parameters (a grid
+    parameter holding a single value, as in a sweep over it, is a scalar column like the
+    others), the coordinates of the element along its axes (e.g. ``alpha``), ``observable``,
+    ``value``, ``converged`` (theory rows), ``version`` and ``key``. Mean and sem over seeds are
+    then a ``groupby`` away. Only records of the installed theorylab version are returned unless
+    ``all_versions``.
     """
     exp = get(experiment)
     axes = exp.axes
     rows: list[dict[str, Any]] = []
     for rec in Store(Path(store)).records(exp.slug):
+        if not all_versions and rec.get("version") != __version__:
+            continue
         p = make_params(exp.params, rec["params"])
-        scalars = {k: v for k, v in rec["params"].items() if not isinstance(v, list)}
+        fixed = {
+            k: (v[0] if isinstance(v, list) and len(v) == 1 else v)
+            for k, v in rec["params"].items()
+        }
+        fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
         converged = rec.get("solver", {}).get("converged") if rec["kind"] == "theory" else None
         for name, value in rec["observables"].items():
             for coords, x in _elements(value, axes.get(name, ()), p):
@@ -144,15 +160,20 @@ def load(experiment: str | Experiment, store: str | Path = DEFAULT_STORE) -> pd.
                     {
                         "kind": rec["kind"],
                         "seed": rec["seed"],
-                        **scalars,
+                        **fixed,
                         **coords,
                         "observable": name,
                         "value": x,
                         "converged": converged,
+                        "version": rec.get("version"),
                         "key": rec["key"],
                     }
                 )
-    return pd.DataFrame(rows)
+    columns = ["kind", "seed", "observable", "value", "converged", "version", "key"]
+    df = pd.DataFrame(rows, columns=None if rows else columns)
+    if rows:
+        df["seed"] = df["seed"].astype("Int64")
+    return df
 
 
 def _elements(value: Any, ax: tuple[str, ...], params: Any):
