@@ -299,3 +299,15 @@ def test_no_arguments_shows_help(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "sweep" in out.stdout + out.stderr
+
+
+def test_unusable_device_is_bad_input(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "theorylab", "run", "bayes_extensive", "--device", "nonsense"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: --device nonsense") and "Traceback" not in proc.stderr

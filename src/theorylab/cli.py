@@ -140,6 +140,13 @@ def _validated(exp, overrides: dict[str, Any], preset: str = "quick"):
 
 def _set_device(device: str | None) -> None:
     if device:
+        import torch
+
+        try:
+            torch.empty(0, device=device)
+        except (RuntimeError, AssertionError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise BadInput(f"--device {device}: not usable here ({reason})") from None
         os.environ["THEORYLAB_DEVICE"] = device  # inherited by worker processes
 
 

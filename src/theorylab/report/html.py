@@ -142,6 +142,19 @@ def _headline(r: RunResult, limit: int = 4) -> str:
     )
 
 
+def _not_yet(reported: set[str]) -> str:
+    """The catalogue's papers that are not in this report, one line each."""
+    from theorylab.catalogue import PAPERS
+
+    missing = [p for p in PAPERS if p.slug not in reported]
+    if not missing:
+        return ""
+    items = "".join(
+        f"<li>arXiv {p.arxiv} <code>{p.slug}</code>: {html.escape(p.title)}</li>" for p in missing
+    )
+    return f"<h2>Not in this report</h2><ul>{items}</ul>"
+
+
 def write_report(out: Path, *, figures: bool = True) -> Path:
     """Render ``out/index.html`` and every experiment page from the results under ``out``."""
     import matplotlib
@@ -182,6 +195,7 @@ def write_report(out: Path, *, figures: bool = True) -> Path:
         "<th>theory vs simulation</th><th>runtime</th><th>figure</th></tr>"
         + "".join(rows)
         + "</table>"
+        + _not_yet(set(results))
     )
     index = out / "index.html"
     index.write_text(_page("theorylab report", body))
