@@ -138,20 +138,19 @@ def _validate(damping: float, tol: float, max_iter: int, method: str, anderson_m
         raise ValueError(f"damping must be in [0, 1), got {damping!r}")
     if not (_is_real(tol) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be finite and > 0, got {tol!r}")
-    try:
-        iters = operator.index(max_iter)
-    except TypeError:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}") from None
-    if iters < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    _require_positive_int("max_iter", max_iter)
     if method not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(_METHODS)}, got {method!r}")
+    _require_positive_int("anderson_m", anderson_m)
+
+
+def _require_positive_int(name: str, value: object) -> None:
     try:
-        memory = operator.index(anderson_m)
+        ok = operator.index(value) >= 1
     except TypeError:
-        raise ValueError(f"anderson_m must be an integer >= 1, got {anderson_m!r}") from None
-    if memory < 1:
-        raise ValueError(f"anderson_m must be an integer >= 1, got {anderson_m!r}")
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
 def _inf_norm(v: np.ndarray) -> float:
