@@ -137,6 +137,12 @@ def bo_classification_overlap(alpha: np.ndarray, signal: float, power: float):
     return solve_fixed_point(step, np.full_like(alpha, 1e-6), damping=0.1, tol=1e-13)
 
 
+def optimal_penalty(p: Params) -> float:
+    """λ* = (ε_eff + Δ)/K (Sec. 4): the ridge penalty at which ridge is Bayes-optimal."""
+    eq = equivalent_model(p)
+    return (eq.noise + p.noise) / eq.signal
+
+
 def ridge_error(p: Params, eq: LinearEquivalent, alpha: np.ndarray, lam: np.ndarray):
     """Ridge test error against f*, proportional limit (p = 1, n = α per unit dimension)."""
     spec = Spectrum.isotropic(dim=1.0, value=1.0, target_norm2=eq.signal)
@@ -148,7 +154,7 @@ def theory(p: Params) -> dict:
     """Bayes-optimal and ridge test errors over ``p.alpha`` (regression and classification)."""
     eq = equivalent_model(p)
     alpha = np.asarray(p.alpha, dtype=float)
-    lam_star = (eq.noise + p.noise) / eq.signal
+    lam_star = optimal_penalty(p)
     reg = bo_regression_overlap(alpha, eq.signal, eq.noise + p.noise)
     cls = bo_classification_overlap(alpha, eq.signal, eq.power + p.noise)
     q = np.asarray(reg.x)
@@ -212,7 +218,7 @@ def simulate(p: Params, seed: int) -> dict:
     x_train, y_train = x[:n_max], f[:n_max] + label_noise
     x_test, f_test = x[n_max:], f[n_max:]
 
-    lam_star = float(theory_lambda_star(p))
+    lam_star = optimal_penalty(p)  # the setting: ridge is fitted at λ*
     lams = [lam_star, *p.lam]
     errors = np.empty((len(lams), len(p.alpha)))
     for j, a in enumerate(p.alpha):
@@ -225,12 +231,6 @@ def simulate(p: Params, seed: int) -> dict:
         "eg_ridge": errors[1:],
         "target_power": float((f_test**2).mean()),
     }
-
-
-def theory_lambda_star(p: Params) -> float:
-    """λ* = (ε_eff + Δ)/K: the simulation's setting, a property of the target's definition."""
-    eq = equivalent_model(p)
-    return (eq.noise + p.noise) / eq.signal
 
 
 # --------------------------------------------------------------------------------------------
