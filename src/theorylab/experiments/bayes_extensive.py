@@ -137,10 +137,9 @@ def bo_classification_overlap(alpha: np.ndarray, signal: float, power: float):
     return solve_fixed_point(step, np.full_like(alpha, 1e-6), damping=0.1, tol=1e-13)
 
 
-def optimal_penalty(p: Params) -> float:
+def optimal_penalty(eq: LinearEquivalent, label_noise: float) -> float:
     """λ* = (ε_eff + Δ)/K (Sec. 4): the ridge penalty at which ridge is Bayes-optimal."""
-    eq = equivalent_model(p)
-    return (eq.noise + p.noise) / eq.signal
+    return (eq.noise + label_noise) / eq.signal
 
 
 def ridge_error(p: Params, eq: LinearEquivalent, alpha: np.ndarray, lam: np.ndarray):
@@ -154,7 +153,7 @@ def theory(p: Params) -> dict:
     """Bayes-optimal and ridge test errors over ``p.alpha`` (regression and classification)."""
     eq = equivalent_model(p)
     alpha = np.asarray(p.alpha, dtype=float)
-    lam_star = optimal_penalty(p)
+    lam_star = optimal_penalty(eq, p.noise)
     reg = bo_regression_overlap(alpha, eq.signal, eq.noise + p.noise)
     cls = bo_classification_overlap(alpha, eq.signal, eq.power + p.noise)
     q = np.asarray(reg.x)
@@ -218,7 +217,7 @@ def simulate(p: Params, seed: int) -> dict:
     x_train, y_train = x[:n_max], f[:n_max] + label_noise
     x_test, f_test = x[n_max:], f[n_max:]
 
-    lam_star = optimal_penalty(p)  # the setting: ridge is fitted at λ*
+    lam_star = optimal_penalty(equivalent_model(p), p.noise)  # the setting: ridge is fitted at λ*
     lams = [lam_star, *p.lam]
     errors = np.empty((len(lams), len(p.alpha)))
     for j, a in enumerate(p.alpha):
