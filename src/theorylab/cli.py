@@ -370,9 +370,14 @@ def reproduce(
     exps = [_experiment(s) for s in slugs] if slugs else list(all_experiments().values())
     spec = _executor(executor, jobs, address)
     _set_device(device)
-    plan = [(exp, "main", {}) for exp in exps]
-    plan += [(exp, v.name, dict(v.overrides)) for exp in exps for v in exp.variants]
-    plan.sort(key=lambda item: [e.slug for e in exps].index(item[0].slug))
+    plan = [
+        run_spec
+        for exp in exps
+        for run_spec in [
+            (exp, "main", {}),
+            *((exp, v.name, dict(v.overrides)) for v in exp.variants),
+        ]
+    ]
     results = []
     for exp, variant, overrides in tqdm(plan, desc="reproduce", disable=as_json, leave=False):
         results.append(
