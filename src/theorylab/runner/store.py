@@ -59,20 +59,19 @@ class Store:
         except FileNotFoundError:
             return None
 
-    def keys(self, slug: str) -> set[str]:
+    def _record_paths(self, slug: str) -> list[Path]:
+        """Paths of complete records (temporary files of writers are not records)."""
         folder = self.root / slug
         if not folder.is_dir():
-            return set()
-        return {p.stem for p in folder.glob("*.json") if not p.name.startswith(_TMP_PREFIX)}
+            return []
+        return sorted(p for p in folder.glob("*.json") if not p.name.startswith(_TMP_PREFIX))
+
+    def keys(self, slug: str) -> set[str]:
+        return {p.stem for p in self._record_paths(slug)}
 
     def records(self, slug: str) -> Iterator[dict[str, Any]]:
         """Every complete record of ``slug`` (temporary files of killed writers are skipped)."""
-        folder = self.root / slug
-        if not folder.is_dir():
-            return
-        for p in sorted(folder.glob("*.json")):
-            if p.name.startswith(_TMP_PREFIX):
-                continue
+        for p in self._record_paths(slug):
             try:
                 yield json.loads(p.read_text())
             except (OSError, json.JSONDecodeError) as exc:  # pragma: no cover - disk damage
