@@ -10,6 +10,7 @@ import pytest
 
 from theorylab.experiments.base import (
     Agreement,
+    Criterion,
     TheoryIdentity,
     coerce_field,
     element_label,
@@ -106,3 +107,40 @@ def test_theory_identity():
     )
     assert [r.passed for r in rows] == [True, False]
     assert rows[0].simulation is None and rows[0].value == 1.0
+
+
+def test_criterion_relations_and_tolerance():
+    mean = {"rank": np.array([2.0, 3.0]), "ratio": 1.0 + 1e-10}
+    axes = {"rank": ("alpha",), "ratio": ()}
+    eq = Criterion("rank", "==", 2.0, reason="r", atol=0.5)
+    assert [r.passed for r in eq.evaluate(P(), {}, mean, mean, axes)] == [True, False]
+    le = Criterion("ratio", "<=", 1.0, reason="r", atol=1e-9)
+    (row,) = le.evaluate(P(), {}, mean, mean, axes)
+    assert row.passed and row.simulation == pytest.approx(1.0) and row.theory == 1.0
+    ge = Criterion("ratio", ">=", 1.1, reason="r", rtol=0.05)  # 1.1 − 0.055 ≤ 1 fails
+    assert not ge.evaluate(P(), {}, mean, mean, axes)[0].passed
+    assert eq.evaluate(P(), {}, None, None, axes) == []
+
+
+def test_criterion_references_params_and_other_observables():
+    axes = {"rank": ("alpha",), "k": ("alpha",)}
+    mean = {"rank": np.array([1.0, 2.0]), "k": np.array([1.0, 2.5])}
+    by_param = Criterion("rank", "==", lambda p: np.array(p.alpha), reason="r")
+    assert [r.passed for r in by_param.evaluate(P(), {}, mean, mean, axes)] == [True, True]
+    by_sim = Criterion("rank", "==", "k", reason="r", reference_source="simulation", atol=0.3)
+    assert [r.passed for r in by_sim.evaluate(P(), {}, mean, mean, axes)] == [True, False]
+    theory_only = Criterion("k", ">=", 0.0, reason="r", source="theory")
+    assert not theory_only.needs_simulation
+    rows = theory_only.evaluate(P(), {"k": np.array([1.0, -1.0])}, None, None, axes)
+    assert [r.passed for r in rows] == [True, False] and rows[0].value == 1.0
+    with pytest.raises(ValueError, match="relation"):
+        Criterion("k", "<", 0.0, reason="r")
+    bad_shape = Criterion("rank", "==", lambda p: np.zeros(3), reason="r")
+    with pytest.raises(ValueError, match="shape"):
+        bad_shape.evaluate(P(), {}, mean, mean, axes)
+
+
+def test_criterion_nan_fails():
+    c = Criterion("x", "<=", 1.0, reason="r")
+    (row,) = c.evaluate(P(), {}, {"x": math.nan}, {"x": 0.0}, {"x": ()})
+    assert not row.passed

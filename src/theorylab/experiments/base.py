@@ -329,6 +329,100 @@ class TheoryIdentity:
         return rows
 
 
+_RELATIONS: dict[str, Callable[[float, float, float], bool]] = {
+    "<=": lambda v, r, tol: v <= r + tol,
+    ">=": lambda v, r, tol: v >= r - tol,
+    "==": lambda v, r, tol: abs(v - r) <= tol,
+}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A measured quantity must satisfy a relation: ``value <relation> reference`` within ``tol``.
+
+    For claims that are not a theory curve but an inequality or an exact count: a bound that is
+    a theorem (``bound_ratio <= 1``), a rank equal to the task's inner dimension, a plateau that
+    starts at a predicted width. The tolerance is ``atol + rtol·|reference|``:
+    ``<=`` passes when ``value ≤ reference + tol``, ``>=`` when ``value ≥ reference − tol``,
+    ``==`` when ``|value − reference| ≤ tol``.
+
+    ``observable`` is read from the simulation mean (``source="simulation"``) or from the theory.
+    ``reference`` is a number, a callable ``params -> number or array``, or the name of another
+    observable read from ``reference_source``; a scalar reference is broadcast over the
+    observable's axes, an array reference must have the observable's shape.
+    """
+
+    observable: str
+    relation: str
+    reference: float | str | Callable[[Any], Any]
+    reason: str
+    atol: float = 0.0
+    rtol: float = 0.0
+    source: str = "simulation"
+    reference_source: str = "theory"
+    where: Callable[[Mapping[str, Any]], bool] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.relation not in _RELATIONS:
+            raise ValueError(f"relation must be one of {sorted(_RELATIONS)}, got {self.relation!r}")
+        for name in ("source", "reference_source"):
+            if getattr(self, name) not in ("simulation", "theory"):
+                raise ValueError(f"{name} must be 'simulation' or 'theory'")
+
+    @property
+    def needs_simulation(self) -> bool:
+        uses = {self.source}
+        if isinstance(self.reference, str):
+            uses.add(self.reference_source)
+        return "simulation" in uses
+
+    def _reference(self, params, theory, mean, shape) -> np.ndarray:
+        if isinstance(self.reference, str):
+            table = theory if self.reference_source == "theory" else mean
+            ref = np.asarray(table[self.reference], dtype=float)
+        elif callable(self.reference):
+            ref = np.asarray(self.reference(params), dtype=float)
+        else:
+            ref = np.asarray(self.reference, dtype=float)
+        if ref.shape != shape:
+            if ref.ndim != 0:
+                raise ValueError(
+                    f"reference of {self.observable!r} has shape {ref.shape}, expected {shape}"
+                )
+            ref = np.broadcast_to(ref, shape)
+        return ref
+
+    def evaluate(self, params, theory, mean, sem, axes):
+        from_sim = self.source == "simulation"
+        if self.needs_simulation and mean is None:
+            return []
+        values = np.asarray((mean if from_sim else theory)[self.observable], dtype=float)
+        ref = self._reference(params, theory, mean, values.shape)
+        ax = axes.get(self.observable, ())
+        compare = _RELATIONS[self.relation]
+        rows = []
+        pairs = zip(iter_elements(values, ax, params), iter_elements(ref, ax, params), strict=True)
+        for (coords, v), (_, r) in pairs:
+            if self.where is not None and not self.where(coords):
+                continue
+            tol = self.atol + self.rtol * abs(r)
+            passed = bool(math.isfinite(v) and math.isfinite(r) and compare(v, r, tol))
+            label = element_label(f"{self.observable} {self.relation} ref", coords)
+            rows.append(
+                CheckResult(
+                    label,
+                    r,
+                    _finite_or_nan(v) if from_sim else None,
+                    tol,
+                    passed,
+                    f"criterion {self.relation}",
+                    self.reason,
+                    value=None if from_sim else v,
+                )
+            )
+        return rows
+
+
 # --------------------------------------------------------------------------------------------
 # The Experiment
 # --------------------------------------------------------------------------------------------
