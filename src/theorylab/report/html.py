@@ -136,9 +136,11 @@ def _page(title: str, body: str) -> str:
 
 
 def _headline(r: RunResult, limit: int = 4) -> str:
-    agree = [c for c in r.checks if c.kind == "agreement"][:limit]
+    """The first few comparisons with a simulated value: agreements first, then criteria."""
+    simulated = [c for c in r.checks if c.simulation is not None]
+    rows = sorted(simulated, key=lambda c: c.kind != "agreement")[:limit]
     return "<br>".join(
-        f"{html.escape(c.observable)}: {_fmt(c.theory)} vs {_fmt(c.simulation)}" for c in agree
+        f"{html.escape(c.observable)}: {_fmt(c.theory)} vs {_fmt(c.simulation)}" for c in rows
     )
 
 
