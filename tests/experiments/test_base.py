@@ -144,3 +144,12 @@ def test_criterion_nan_fails():
     c = Criterion("x", "<=", 1.0, reason="r")
     (row,) = c.evaluate(P(), {}, {"x": math.nan}, {"x": 0.0}, {"x": ()})
     assert not row.passed
+
+
+def test_criterion_sem_allowance():
+    mean = {"x": np.array([1.2, 1.2])}
+    sem = {"x": np.array([0.1, 0.01])}
+    c = Criterion("x", "==", 1.0, reason="r", n_sem=2.0, atol=0.01)
+    rows = c.evaluate(P(), {}, mean, sem, {"x": ("alpha",)})
+    assert [r.passed for r in rows] == [True, False]
+    assert rows[0].tolerance == pytest.approx(0.21)

@@ -342,7 +342,8 @@ class Criterion:
 
     For claims that are not a theory curve but an inequality or an exact count: a bound that is
     a theorem (``bound_ratio <= 1``), a rank equal to the task's inner dimension, a plateau that
-    starts at a predicted width. The tolerance is ``atol + rtol·|reference|``:
+    starts at a predicted width. The tolerance is ``n_sem·sem + atol + rtol·|reference|``
+    (``sem``: the standard error of a simulated ``observable``, 0 for a theory one):
     ``<=`` passes when ``value ≤ reference + tol``, ``>=`` when ``value ≥ reference − tol``,
     ``==`` when ``|value − reference| ≤ tol``.
 
@@ -358,6 +359,7 @@ class Criterion:
     reason: str
     atol: float = 0.0
     rtol: float = 0.0
+    n_sem: float = 0.0
     source: str = "simulation"
     reference_source: str = "theory"
     where: Callable[[Mapping[str, Any]], bool] | None = field(default=None, compare=False)
@@ -398,14 +400,22 @@ class Criterion:
             return []
         values = np.asarray((mean if from_sim else theory)[self.observable], dtype=float)
         ref = self._reference(params, theory, mean, values.shape)
+        errs = np.zeros(values.shape)
+        if from_sim and self.n_sem and sem is not None:
+            errs = np.nan_to_num(np.asarray(sem[self.observable], dtype=float), nan=0.0)
         ax = axes.get(self.observable, ())
         compare = _RELATIONS[self.relation]
         rows = []
-        pairs = zip(iter_elements(values, ax, params), iter_elements(ref, ax, params), strict=True)
-        for (coords, v), (_, r) in pairs:
+        pairs = zip(
+            iter_elements(values, ax, params),
+            iter_elements(ref, ax, params),
+            iter_elements(errs, ax, params),
+            strict=True,
+        )
+        for (coords, v), (_, r), (_, e) in pairs:
             if self.where is not None and not self.where(coords):
                 continue
-            tol = self.atol + self.rtol * abs(r)
+            tol = self.n_sem * e + self.atol + self.rtol * abs(r)
             passed = bool(math.isfinite(v) and math.isfinite(r) and compare(v, r, tol))
             label = element_label(f"{self.observable} {self.relation} ref", coords)
             rows.append(
