@@ -1,1 +1,59 @@
-"""Measurements on trained models and data (errors, ranks, spectra, ...)."""
+"""Measurements on trained models and data: spectra and ranks, Jacobians, norms, neurons.
+
+Every measurement accepts torch tensors or numpy arrays and returns numpy arrays or python
+numbers (the Jacobian builders return torch tensors, to be passed on to the spectra).
+"""
+
+from theorylab.measure.jacobian import (
+    activation_masks,
+    input_jacobians,
+    layer_jacobians,
+    layer_to_layer_jacobians,
+    ntk_gram,
+    relu_mlp_jacobians,
+)
+from theorylab.measure.neurons import (
+    NeuronReport,
+    count_rays,
+    effective_neurons,
+    merge_neurons,
+    neuron_directions,
+    participation_ratio,
+)
+from theorylab.measure.norms import balancedness, layer_norms2, parameter_norm2
+from theorylab.measure.spectra import (
+    RankReport,
+    describe_threshold,
+    log_pdet,
+    numerical_rank,
+    rank_report,
+    singular_values,
+    stable_rank,
+    to_numpy,
+)
+
+__all__ = [
+    "NeuronReport",
+    "RankReport",
+    "activation_masks",
+    "balancedness",
+    "count_rays",
+    "describe_threshold",
+    "effective_neurons",
+    "input_jacobians",
+    "layer_jacobians",
+    "layer_norms2",
+    "layer_to_layer_jacobians",
+    "log_pdet",
+    "merge_neurons",
+    "neuron_directions",
+    "ntk_gram",
+    "numerical_rank",
+    "parameter_norm2",
+    "participation_ratio",
+    "rank_report",
+    "relu_mlp_jacobians",
+    "singular_values",
+    "stable_rank",
+    "to_numpy",
+]
