@@ -1,4 +1,5 @@
-"""Measurements on trained models and data: spectra and ranks, Jacobians, norms, neurons.
+"""Measurements on trained models and data: spectra and ranks, Jacobians, norms, neurons,
+and the layer-wise reformulation of the regularised loss (arXiv 2205.15809).
 
 Every measurement accepts torch tensors or numpy arrays and returns numpy arrays or python
 numbers (the Jacobian builders return torch tensors, to be passed on to the spectra).
@@ -21,6 +22,17 @@ from theorylab.measure.neurons import (
     participation_ratio,
 )
 from theorylab.measure.norms import balancedness, layer_norms2, parameter_norm2
+from theorylab.measure.representation import (
+    ReformulationReport,
+    gram,
+    layer_representations,
+    pinv_trace,
+    reformulated_loss_k,
+    reformulated_loss_r,
+    reformulation_report,
+    residual_weights,
+    span_projector,
+)
 from theorylab.measure.spectra import (
     RankReport,
     describe_threshold,
@@ -35,14 +47,17 @@ from theorylab.measure.spectra import (
 __all__ = [
     "NeuronReport",
     "RankReport",
+    "ReformulationReport",
     "activation_masks",
     "balancedness",
     "count_rays",
     "describe_threshold",
     "effective_neurons",
+    "gram",
     "input_jacobians",
     "layer_jacobians",
     "layer_norms2",
+    "layer_representations",
     "layer_to_layer_jacobians",
     "log_pdet",
     "merge_neurons",
@@ -51,9 +66,15 @@ __all__ = [
     "numerical_rank",
     "parameter_norm2",
     "participation_ratio",
+    "pinv_trace",
     "rank_report",
+    "reformulated_loss_k",
+    "reformulated_loss_r",
+    "reformulation_report",
     "relu_mlp_jacobians",
+    "residual_weights",
     "singular_values",
+    "span_projector",
     "stable_rank",
     "to_numpy",
 ]
