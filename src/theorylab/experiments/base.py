@@ -405,6 +405,7 @@ class Criterion:
             errs = np.nan_to_num(np.asarray(sem[self.observable], dtype=float), nan=0.0)
         ax = axes.get(self.observable, ())
         compare = _RELATIONS[self.relation]
+        ref_name = self.reference if isinstance(self.reference, str) else "reference"
         rows = []
         pairs = zip(
             iter_elements(values, ax, params),
@@ -417,7 +418,7 @@ class Criterion:
                 continue
             tol = self.n_sem * e + self.atol + self.rtol * abs(r)
             passed = bool(math.isfinite(v) and math.isfinite(r) and compare(v, r, tol))
-            label = element_label(f"{self.observable} {self.relation} ref", coords)
+            label = element_label(f"{self.observable} {self.relation} {ref_name}", coords)
             rows.append(
                 CheckResult(
                     label,
