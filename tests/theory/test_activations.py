@@ -22,6 +22,7 @@ EXPECTED_NAMES = {
     "quadratic",
     "cube",
     "softplus",
+    "door",
 }
 
 X = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
@@ -39,6 +40,8 @@ REFERENCE = {
     "quadratic": [4.0, 0.25, 0.0, 0.25, 4.0],
     "cube": [-8.0, -0.125, 0.0, 0.125, 8.0],
     "softplus": [math.log1p(math.exp(v)) for v in X],
+    # door(x) = 1.1 sign(x) min(|x|, 2) (arXiv 2302.00401 note): X has |x| = 2 at the knee.
+    "door": [-2.2, -0.55, 0.0, 0.55, 2.2],
 }
 
 
@@ -139,7 +142,8 @@ def test_parse_rejects_malformed_or_unknown(text: str) -> None:
 
 
 def test_unknown_name_message() -> None:
-    with pytest.raises(ValueError, match=r"unknown activation 'foo'; choose one of abs, cube, erf"):
+    expected = r"unknown activation 'foo'; choose one of abs, cube, door, erf"
+    with pytest.raises(ValueError, match=expected):
         parse_activation("foo(2x)")
 
 
@@ -178,3 +182,9 @@ def test_theory_layer_does_not_import_torch() -> None:
             else:
                 continue
             assert "torch" not in roots, f"{path.name} imports torch"
+
+
+def test_door_saturates_beyond_the_knee() -> None:
+    door = parse_activation("door")
+    np.testing.assert_allclose(door(np.array([-7.0, -2.5, 1.0, 3.0])), [-2.2, -2.2, 1.1, 2.2])
+    np.testing.assert_allclose(parse_activation("door(2x)")(np.array([0.5, 1.5])), [1.1, 2.2])

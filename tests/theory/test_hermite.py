@@ -229,3 +229,63 @@ def test_hermite_coefficient_validation() -> None:
         hermite_coefficient("tanh", 1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="k must be < n"):
         hermite_coefficient("tanh", 10, n=10)
+
+
+@pytest.mark.parametrize(
+    ("spec", "r", "kappa1", "kappa_star", "second"),
+    [
+        # Reference values of the deep_random_features note (../shared/papers/
+        # 2302.00401-deep_random_features.md, "Theory to implement", item 1; split-interval
+        # quad). The second variance of each activation is E sigma^2 of the first layer.
+        ("tanh", 1.0, 0.605706, 0.165576, 0.394294),
+        ("tanh", 0.394294, 0.763550, 0.081078, 0.236450),
+        ("tanh", 0.236450, 0.833344, 0.049504, None),
+        ("erf", 1.0, 0.651470, 0.200364, 0.464559),
+        ("erf", 0.464559, 0.812411, 0.115303, None),
+        ("door", 1.0, 1.049950, 0.107029, 1.113850),
+        ("door", 1.113850, 1.036103, 0.128614, None),
+        ("sign", 1.0, 0.797885, 0.602810, 1.0),
+    ],
+)
+def test_deep_random_features_reference_kappas(spec, r, kappa1, kappa_star, second) -> None:
+    c = hermite_coefficients(spec, variance=r)
+    assert c.kappa0 == pytest.approx(0.0, abs=1e-15)
+    assert c.kappa1 == pytest.approx(kappa1, abs=1e-6)
+    assert c.kappa_star == pytest.approx(kappa_star, abs=1e-6)
+    if second is not None:
+        assert c.second_moment == pytest.approx(second, abs=1e-6)
+
+
+@pytest.mark.parametrize("r", [0.05, 0.5, 1.0, 1.113850, 4.0, 30.0])
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_door_closed_form_matches_split_quad(r: float, scale: float) -> None:
+    # Independent check of the closed form: scipy quad with breakpoints at the kinks ±2/scale.
+    knee = 2.0 / scale
+
+    def gauss(z: float) -> float:
+        return math.exp(-z * z / (2 * r)) / math.sqrt(2 * math.pi * r)
+
+    def integral(g) -> float:
+        pieces = [(-np.inf, -knee), (-knee, 0.0), (0.0, knee), (knee, np.inf)]
+        return sum(
+            integrate.quad(lambda z: g(z) * gauss(z), a, b, epsabs=1e-15, epsrel=1e-13)[0]
+            for a, b in pieces
+        )
+
+    def phi(z: float) -> float:
+        return 1.1 * max(-2.0, min(2.0, scale * z))
+
+    c = hermite_coefficients(f"door({scale}x)", variance=r)
+    assert c.kappa1 == pytest.approx(integral(lambda z: z * phi(z)) / r, rel=1e-9)
+    assert c.second_moment == pytest.approx(integral(lambda z: phi(z) ** 2), rel=1e-9)
+
+
+def test_gauss_hermite_is_inaccurate_for_kinked_activations() -> None:
+    # The note's pitfall: Gauss-Hermite converges slowly for sign/door, which is why they use
+    # closed forms. Odd n puts a node at 0, where sign = 0: E sign^2 = 1 - w_0 (0.91 at n = 201).
+    quad = hermite_coefficients(as_quadrature("sign"), variance=1.0, n=201)
+    assert quad.second_moment == pytest.approx(0.91, abs=0.01)
+    assert hermite_coefficients("sign").second_moment == 1.0
+    door_gh = hermite_coefficients(as_quadrature("door"), variance=1.0, n=200)
+    exact = hermite_coefficients("door", variance=1.0)
+    assert abs(door_gh.kappa1 - exact.kappa1) > 1e-5  # off in the 4th-5th digit

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import torch
 
-from theorylab.theory.activations import Activation, parse_activation
+from theorylab.theory.activations import DOOR_KNEE, DOOR_SLOPE, Activation, parse_activation
 
 __all__ = ["TORCH_ACTIVATIONS", "torch_activation"]
 
@@ -28,6 +28,7 @@ TORCH_ACTIVATIONS: MappingProxyType[str, Callable[[torch.Tensor], torch.Tensor]]
         "quadratic": lambda x: x**2,
         "cube": lambda x: x**3,
         "softplus": torch.nn.functional.softplus,
+        "door": lambda x: DOOR_SLOPE * torch.clamp(x, -DOOR_KNEE, DOOR_KNEE),
     }
 )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-__all__ = ["ACTIVATIONS", "Activation", "parse_activation"]
+__all__ = ["ACTIVATIONS", "DOOR_KNEE", "DOOR_SLOPE", "Activation", "parse_activation"]
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -45,10 +45,22 @@ def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
 
+#: Slope and saturation point of the "door" activation of arXiv 2302.00401.
+DOOR_SLOPE = 1.1
+DOOR_KNEE = 2.0
+
+
+def _door(x: np.ndarray) -> np.ndarray:
+    # door(x) = 1.1 sign(x) min(|x|, 2): odd, linear with slope 1.1 on [-2, 2], flat outside
+    # (HugoCui/dRF, Layerwise_Error_Ridge.ipynb; arXiv 2302.00401).
+    return DOOR_SLOPE * np.clip(x, -DOOR_KNEE, DOOR_KNEE)
+
+
 ACTIVATIONS: Mapping[str, Callable[[np.ndarray], np.ndarray]] = types.MappingProxyType(
     {
         "abs": np.abs,
         "cube": _cube,
+        "door": _door,
         "erf": special.erf,
         "gelu": _gelu,
         "linear": _linear,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from theorylab.theory.activations import Activation, parse_activation
+from theorylab.theory.activations import DOOR_KNEE, DOOR_SLOPE, Activation, parse_activation
 from theorylab.theory.gaussian import gauss_hermite
 
 __all__ = ["HermiteCoefficients", "hermite_coefficient", "hermite_coefficients"]
@@ -89,6 +89,8 @@ def _closed_form(act: Activation, r: float) -> tuple[float, float, float] | None
         return a * math.sqrt(2 * r / math.pi), 0.0, a * a * r
     if act.name == "linear":
         return 0.0, a, a * a * r
+    if act.name == "door":
+        return (0.0, *_door_moments(a, r))
     if act.name == "erf":
         t = 2 * a * a * r
         return (
@@ -97,6 +99,21 @@ def _closed_form(act: Activation, r: float) -> tuple[float, float, float] | None
             2 / math.pi * math.asin(t / (1 + t)),
         )
     return None
+
+
+def _door_moments(a: float, r: float) -> tuple[float, float]:
+    """``(kappa1, E phi**2)`` of ``phi(z) = door(a z) = S clip(a z, -K, K)``, ``z ~ N(0, r)``.
+
+    With ``u = a z ~ N(0, v)``, ``v = a**2 r``, ``c = K / sqrt(v)`` and ``P = P(|u| < K) =
+    erf(c / sqrt 2)``: Stein's lemma (door is Lipschitz) gives ``kappa1 = a S P``, and
+    ``E phi**2 = S**2 (v (P - 2 c N(c)) + K**2 (1 - P))`` with ``N`` the standard normal density.
+    """
+    v = a * a * r
+    c = DOOR_KNEE / math.sqrt(v)
+    inside = math.erf(c / math.sqrt(2))
+    density = math.exp(-0.5 * c * c) / math.sqrt(2 * math.pi)
+    second = DOOR_SLOPE**2 * (v * (inside - 2 * c * density) + DOOR_KNEE**2 * math.erfc(c / 2**0.5))
+    return a * DOOR_SLOPE * inside, second
 
 
 def _values_on_nodes(
@@ -132,8 +149,8 @@ def hermite_coefficients(
 
     Notes
     -----
-    Registered ``relu``, ``sign``, ``abs``, ``linear`` and ``erf`` (with any positive scale
-    ``a``) use exact closed forms, e.g. for ``phi(z) = erf(a z)``:
+    Registered ``relu``, ``sign``, ``abs``, ``linear``, ``door`` and ``erf`` (with any positive
+    scale ``a``) use exact closed forms, e.g. for ``phi(z) = erf(a z)``:
     ``kappa1 = (2 a / sqrt(pi)) / sqrt(1 + 2 a**2 r)`` and
     ``E phi**2 = (2 / pi) arcsin(2 a**2 r / (1 + 2 a**2 r))``. Everything else uses Gauss–Hermite
     quadrature, which converges geometrically for analytic activations at a rate set by the
