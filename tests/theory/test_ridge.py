@@ -7,7 +7,13 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from theorylab.theory.fixed_point import solve_fixed_point
-from theorylab.theory.ridge import Spectrum, ridge_risk
+from theorylab.theory.ridge import (
+    FeatureMoments,
+    Spectrum,
+    optimal_ridge,
+    ridge_risk,
+    ridge_test_error,
+)
 
 
 def test_ridgeless_isotropic_closed_forms():
@@ -110,3 +116,156 @@ def test_interpolation_threshold_reports_non_convergence():
     # n = p with λ = 0: the variance diverges; the status must say so rather than return a number.
     r = ridge_risk(Spectrum.isotropic(), 0.1, 1.0, 0.0)
     assert not r.status.converged
+
+
+# --------------------------------------------------------------------------------------------
+# General features: FeatureMoments, ridge_test_error, optimal_ridge
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "lam", "expected"),
+    [
+        # Isotropic sanity case of the rainbow_features note (../shared/papers/
+        # 2402.13999-rainbow_features.md, "Checks"): p = 500, Ω = I, ψ = θ*, ‖θ*‖ = 1, noise 0.1
+        # (E y² = 1.01); theory values of the note's own implementation (m form), whose
+        # 10-seed simulations gave 0.02024, 0.01333, 0.1360, 0.1096, 0.5097.
+        (1000, 1.0, 0.01993),
+        (2000, 1.0, 0.01333),
+        (500, 1.0, 0.1392),
+        (500, 10.0, 0.1112),
+        (250, 0.01, 0.5200),
+    ],
+)
+def test_isotropic_reference_values_of_rainbow_note(n, lam, expected):
+    p = 500
+    theta = np.zeros(p)
+    theta[3] = 1.0
+    moments = FeatureMoments(np.eye(p), theta, 1.01)
+    err, status = ridge_test_error(moments, n, lam)
+    assert status.converged
+    assert float(err) == pytest.approx(expected, abs=6e-5)
+
+
+def _m_form(moments, n, lam):
+    """Test error in the m / resolvent form of arXiv 2402.13999 (note item A), independently:
+    m = 1/(λ + Σ ω_i/(n m ω_i + 1)) by bisection, M_i = 1/(nλmω_i + λ),
+    E = (E y² − nλm Σ ψ̃²(M + λM²)) / (1 − n(mλ)² Σ ω² M²)."""
+    w, u = np.linalg.eigh(moments.omega)
+    psi_t = u.T @ moments.psi
+    lo, hi = 1e-12, 1.0 / lam
+    for _ in range(200):
+        mid = np.sqrt(lo * hi)
+        if 1 / mid - lam - np.sum(w / (n * mid * w + 1)) > 0:
+            lo = mid
+        else:
+            hi = mid
+    m = np.sqrt(lo * hi)
+    big_m = 1 / (n * lam * m * w + lam)
+    num = moments.label_power - n * lam * m * np.sum(psi_t**2 * (big_m + lam * big_m**2))
+    return num / (1 - n * (m * lam) ** 2 * np.sum(w**2 * big_m**2))
+
+
+def _random_moments(p, seed, nonlinear_power=0.3):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((p, 2 * p)) * (1 + np.arange(2 * p)) ** -0.4
+    omega = a @ a.T / (2 * p)
+    beta = rng.standard_normal(p) / np.sqrt(p)
+    psi = omega @ beta
+    return FeatureMoments(omega, psi, float(beta @ omega @ beta) + nonlinear_power)
+
+
+@pytest.mark.parametrize("n", [30.0, 80.0, 150.0])
+@pytest.mark.parametrize("lam", [1e-3, 0.3, 5.0])
+def test_kappa_form_equals_m_form_of_rainbow_paper(n, lam):
+    moments = _random_moments(80, 0)
+    err, status = ridge_test_error(moments, n, lam)
+    assert status.converged
+    assert float(err) == pytest.approx(_m_form(moments, n, lam), rel=1e-9)
+
+
+def test_spectrum_splits_best_linear_predictor_and_noise():
+    moments = _random_moments(40, 1, nonlinear_power=0.25)
+    spec, irreducible = moments.spectrum()
+    assert irreducible == pytest.approx(0.25, rel=1e-9)
+    beta = np.linalg.solve(moments.omega, moments.psi)
+    assert spec.target.sum() == pytest.approx(beta @ beta, rel=1e-9)  # t_i = β̃*_i²
+    assert spec.eigenvalues @ spec.target == pytest.approx(beta @ moments.omega @ beta, rel=1e-9)
+    err, _ = ridge_test_error(moments, np.array([10.0, 50.0]), np.array([[0.1], [1.0]]))
+    risk = ridge_risk(spec, irreducible, np.array([10.0, 50.0]), np.array([[0.1], [1.0]]))
+    np.testing.assert_allclose(err, risk.excess_risk + irreducible, rtol=1e-12)
+    assert err.shape == (2, 2)
+
+
+def test_limits_of_test_error():
+    moments = _random_moments(50, 2, nonlinear_power=0.1)
+    _, irreducible = moments.spectrum()
+    # n → ∞ at fixed λ: the best linear predictor's error; λ → ∞: nothing learned, E y².
+    assert float(ridge_test_error(moments, 1e9, 1.0)[0]) == pytest.approx(irreducible, rel=1e-5)
+    assert float(ridge_test_error(moments, 100, 1e12)[0]) == pytest.approx(
+        moments.label_power, rel=1e-6
+    )
+
+
+def test_single_index_target_on_gaussian_features_brute_force():
+    # y = sign(g·X) + 0.1 ξ with Gaussian X ~ N(0, Ω): ψ = √(2/π) Ωg/√(gᵀΩg), E y² = 1.01.
+    # Prediction vs 200 draws of ridge on p = 120 features (standard error ≈ 0.5 %); finite-p
+    # corrections are O(1/p), so 4 % covers both.
+    rng = np.random.default_rng(5)
+    p, n, lam = 120, 200, 2.0
+    s = (1 + np.arange(p)) ** -0.7
+    g = rng.standard_normal(p)
+    omega = np.diag(s)
+    psi = np.sqrt(2 / np.pi) * s * g / np.sqrt(g @ (s * g))
+    moments = FeatureMoments(omega, psi, 1.01)
+    predicted, status = ridge_test_error(moments, n, lam)
+    assert status.converged
+    errs = []
+    for _ in range(200):
+        x = rng.standard_normal((n + 500, p)) * np.sqrt(s)
+        y = np.sign(x @ g) + 0.1 * rng.standard_normal(n + 500)
+        w = np.linalg.solve(x[:n].T @ x[:n] + lam * np.eye(p), x[:n].T @ y[:n])
+        errs.append(np.mean((y[n:] - x[n:] @ w) ** 2))
+    assert np.mean(errs) == pytest.approx(float(predicted), rel=0.04)
+
+
+def test_optimal_ridge_isotropic_and_scan():
+    # Ω = I, linear target ‖θ‖² = 1, noise σ² = 0.01: λ* = σ² p/‖θ‖² = 5 for every n (sum
+    # convention), and the error at λ* is the minimum over a fine λ grid.
+    p = 500
+    theta = np.zeros(p)
+    theta[0] = 1.0
+    moments = FeatureMoments(np.eye(p), theta, 1.01)
+    lam_star, err_star = optimal_ridge(moments, np.array([250.0, 500.0, 1000.0]))
+    np.testing.assert_allclose(lam_star, 5.0, rtol=1e-4)
+    grid = np.logspace(-3, 3, 601)
+    for n, e in zip((250.0, 500.0, 1000.0), err_star, strict=True):
+        scan, _ = ridge_test_error(moments, n, grid)
+        assert e <= scan.min() + 1e-12
+        assert e == pytest.approx(scan.min(), rel=1e-4)
+
+
+def test_optimal_ridge_anisotropic_matches_bounded_search():
+    moments = _random_moments(60, 3, nonlinear_power=0.2)
+    lam_star, err_star = optimal_ridge(moments, 90.0)
+    res = minimize_scalar(
+        lambda t: float(ridge_test_error(moments, 90.0, np.exp(t))[0]),
+        bounds=(np.log(1e-5), np.log(1e5)),
+        method="bounded",
+        options={"xatol": 1e-9},
+    )
+    assert float(err_star) == pytest.approx(res.fun, rel=1e-8)
+    assert float(lam_star) == pytest.approx(np.exp(res.x), rel=1e-3)
+
+
+def test_feature_moments_validation():
+    with pytest.raises(ValueError, match="omega"):
+        FeatureMoments(np.ones((2, 3)), np.ones(2), 1.0)
+    with pytest.raises(ValueError, match="psi"):
+        FeatureMoments(np.eye(2), np.ones(3), 1.0)
+    with pytest.raises(ValueError, match="label_power"):
+        FeatureMoments(np.eye(2), np.ones(2), -1.0)
+    with pytest.raises(ValueError, match="inconsistent"):
+        FeatureMoments(np.eye(2), np.ones(2), 1.0).spectrum()  # ψᵀΩ⁻¹ψ = 2 > E y² = 1
+    with pytest.raises(ValueError, match="bounds"):
+        optimal_ridge(FeatureMoments(np.eye(2), np.zeros(2), 1.0), 5.0, bounds=(1.0, 0.1))

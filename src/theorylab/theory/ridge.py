@@ -20,18 +20,34 @@ squares interpolation", Thm. 5 (general Σ). Bach (2024), "High-dimensional anal
 descent for linear regression with random projections", Sec. 3 (same κ equation). In arXiv
 2302.00375 (Cui, Krzakala, Zdeborová) the same prediction is written as replica equations for
 V, q, m (Multilayer_Ridge_repl.ipynb of HugoCui/Bayes_extensive); the two agree, see the tests.
+
+General features (:class:`FeatureMoments`, :func:`ridge_test_error`): the label need not be
+linear in the features. Only Ω = E[XXᵀ], ψ = E[Xy] and E y² enter (arXiv 2402.13999, Thm. 3.3;
+arXiv 2302.00401, Thm. 3.1 for deep random features): the best linear predictor β* = Ω⁻¹ψ plays
+the teacher (t_i = (ψ̃_i/ω_i)² in the eigenbasis) and everything else, E y² − ψᵀΩ⁻¹ψ, acts as
+label noise. This is the κ form of the m-equation/resolvent form of 2402.13999 (κ = 1/(n m)):
+
+    E_gen = [E y² − Σ ψ̃_i²/(ω_i + κ) − κ Σ ψ̃_i²/(ω_i + κ)²] / [1 − df₂/n].
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import elementwise
+from scipy.optimize import elementwise, minimize_scalar
 
-from theorylab.theory.fixed_point import SolverStatus
+from theorylab.theory.fixed_point import ConvergenceError, SolverStatus
 
-__all__ = ["RidgeRisk", "Spectrum", "ridge_risk"]
+__all__ = [
+    "FeatureMoments",
+    "RidgeRisk",
+    "Spectrum",
+    "optimal_ridge",
+    "ridge_risk",
+    "ridge_test_error",
+]
 
 
 @dataclass(frozen=True)
@@ -160,3 +176,188 @@ def ridge_risk(spectrum: Spectrum, noise: float, n, lam) -> RidgeRisk:
         message=message,
     )
     return RidgeRisk(kappa, df1, df2, bias, variance, status)
+
+
+# --------------------------------------------------------------------------------------------
+# General features: population moments (Ω, ψ, E y²)
+# --------------------------------------------------------------------------------------------
+
+# Eigenvalues of Ω below this fraction of the largest are treated as exact zeros (round-off of
+# eigh, or clipped negative eigenvalues of an empirical Ω).
+_NULL_EIGENVALUE = 1e-13
+
+
+@dataclass(frozen=True)
+class FeatureMoments:
+    """Population second moments of the regression features X ∈ R^p and the label y.
+
+    Parameters
+    ----------
+    omega
+        Ω = E[X Xᵀ], symmetric positive semi-definite, shape (p, p).
+    psi
+        ψ = E[X y], shape (p,).
+    label_power
+        E[y²] (label noise included).
+
+    Notes
+    -----
+    The arrays are stored read-only. :meth:`spectrum` caches the one eigendecomposition of Ω, so a
+    ``FeatureMoments`` can be reused over a whole (n, λ) grid at O(p) per point.
+
+    References
+    ----------
+    Schröder, Dmitriev, Cui, Loureiro (2024), arXiv 2402.13999, Thm. 3.3 (Ω, ψ, E y² are all
+    that the ridge test error depends on).
+    """
+
+    omega: np.ndarray
+    psi: np.ndarray
+    label_power: float
+
+    def __post_init__(self) -> None:
+        omega = np.array(self.omega, dtype=float)
+        psi = np.array(self.psi, dtype=float).ravel()
+        if omega.ndim != 2 or omega.shape[0] != omega.shape[1] or omega.shape[0] == 0:
+            raise ValueError(f"omega must be a non-empty square matrix, got shape {omega.shape}")
+        if psi.shape != (omega.shape[0],):
+            raise ValueError(f"psi must have shape ({omega.shape[0]},), got {psi.shape}")
+        if not (np.all(np.isfinite(omega)) and np.all(np.isfinite(psi))):
+            raise ValueError("omega and psi must be finite")
+        power = float(self.label_power)
+        if not (np.isfinite(power) and power >= 0):
+            raise ValueError(f"label_power must be >= 0 and finite, got {self.label_power!r}")
+        omega = 0.5 * (omega + omega.T)
+        omega.setflags(write=False)
+        psi.setflags(write=False)
+        object.__setattr__(self, "omega", omega)
+        object.__setattr__(self, "psi", psi)
+        object.__setattr__(self, "label_power", power)
+
+    @property
+    def dim(self) -> int:
+        """p, the number of features."""
+        return int(self.omega.shape[0])
+
+    @functools.cached_property
+    def _eigen(self) -> tuple[np.ndarray, np.ndarray]:
+        evals, evecs = np.linalg.eigh(self.omega)
+        evals = np.clip(evals, 0.0, None)
+        proj = evecs.T @ self.psi
+        for arr in (evals, proj):
+            arr.setflags(write=False)
+        return evals, proj
+
+    def spectrum(self) -> tuple[Spectrum, float]:
+        """The best linear predictor in Ω's eigenbasis and the irreducible error.
+
+        Returns
+        -------
+        (Spectrum, float)
+            Eigenvalues ω_i of Ω (clipped at 0) with t_i = (ψ̃_i/ω_i)², ψ̃ = Uᵀψ — the squared
+            projections of the best linear predictor β* = Ω⁻¹ψ, which plays the teacher of
+            :func:`ridge_risk` (its convention: ‖θ‖² = Σ t_i) — and
+            σ_ε² = E y² − Σ_i ψ̃_i²/ω_i = E y² − β*ᵀΩβ* ≥ 0, the error of β* (acts as label
+            noise). Directions with ω_i ≤ 1e-13·max ω carry t_i = 0 (for true moments ψ̃_i = 0
+            there by Cauchy–Schwarz).
+        """
+        evals, proj = self._eigen
+        live = evals > _NULL_EIGENVALUE * max(float(evals.max()), np.finfo(float).tiny)
+        safe = np.where(live, evals, 1.0)
+        target = np.where(live, (proj / safe) ** 2, 0.0)
+        explained = float(np.sum(np.where(live, proj**2 / safe, 0.0)))
+        irreducible = self.label_power - explained
+        if irreducible < -1e-9 * max(1.0, self.label_power):
+            raise ValueError(
+                f"inconsistent moments: E y² = {self.label_power:.6g} < ψᵀΩ⁻¹ψ = "
+                f"{explained:.6g} (Ω, ψ, E y² cannot come from one distribution)"
+            )
+        spec = Spectrum(evals, np.ones_like(evals), target)
+        return spec, max(irreducible, 0.0)
+
+
+def ridge_test_error(moments: FeatureMoments, n, lam) -> tuple[np.ndarray, SolverStatus]:
+    """Deterministic equivalent of the ridge test error E(y − ŵ·X)² for general features.
+
+    ŵ = argmin_w Σ_{μ=1}^n (y_μ − w·X_μ)² + λ‖w‖² (sum convention, un-normalised λ).
+
+    Parameters
+    ----------
+    moments
+        Ω = E[XXᵀ], ψ = E[Xy] and E y² of the features the readout sees (e.g. X = v/√k).
+    n
+        Number of training samples (array-like, broadcast with ``lam``).
+    lam
+        Ridge penalty λ ≥ 0 (array-like).
+
+    Returns
+    -------
+    (numpy.ndarray, SolverStatus)
+        The test error with the broadcast shape of ``n`` and ``lam``, equal to
+        ``ridge_risk(spectrum, σ_ε², n, λ).excess_risk + σ_ε²`` with (spectrum, σ_ε²) from
+        :meth:`FeatureMoments.spectrum`, and the status of the κ root finder.
+
+    References
+    ----------
+    arXiv 2402.13999, Thm. 3.3 and Eq. (12) (m form); arXiv 2302.00401, Thm. 3.1 / Eq. (14)
+    (Gaussian covariate model form). The κ form used here is the one of :func:`ridge_risk`.
+    """
+    spec, irreducible = moments.spectrum()
+    risk = ridge_risk(spec, irreducible, n, lam)
+    return risk.excess_risk + irreducible, risk.status
+
+
+def optimal_ridge(
+    moments: FeatureMoments, n, bounds: tuple[float, float] = (1e-5, 1e5)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Optimal penalty λ* and the test error at λ*, for each sample size in ``n``.
+
+    A 41-point log-spaced scan of ``bounds`` (vectorised) locates the best grid point; a bounded
+    scalar search over log λ (Brent, ``xatol`` 1e-6 in log λ) then refines it between the
+    neighbouring grid points. A minimum at a bound is returned at that bound (e.g. λ* → 0 for a
+    noiseless linear target).
+
+    Parameters
+    ----------
+    moments
+        Feature moments, see :func:`ridge_test_error`.
+    n
+        Sample sizes (array-like).
+    bounds
+        Search interval (λ_min, λ_max), 0 < λ_min < λ_max (the authors of arXiv 2402.13999 use
+        [1e-5, 1e5]).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        λ* and the test error at λ*, each with the shape of ``n``.
+
+    Raises
+    ------
+    ConvergenceError
+        If the κ equation does not converge at the optimum.
+    """
+    lo, hi = (float(b) for b in bounds)
+    if not (0 < lo < hi and np.isfinite(hi)):
+        raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {bounds!r}")
+    n_arr = np.asarray(n, dtype=float)
+    grid = np.linspace(np.log(lo), np.log(hi), 41)
+    scan, _ = ridge_test_error(moments, n_arr.reshape(-1, 1), np.exp(grid)[None, :])
+    scan = np.where(np.isfinite(scan), scan, np.inf)
+    best_lam = np.empty(n_arr.size)
+    best_err = np.empty(n_arr.size)
+    for i, n_i in enumerate(n_arr.ravel()):
+        j = int(np.argmin(scan[i]))
+        a, b = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+
+        def err(t: float, n_i: float = n_i) -> float:
+            value, _ = ridge_test_error(moments, n_i, np.exp(t))
+            return float(value) if np.isfinite(value) else np.inf
+
+        res = minimize_scalar(err, bounds=(a, b), method="bounded", options={"xatol": 1e-6})
+        t_best = res.x if res.fun <= scan[i, j] else grid[j]
+        value, status = ridge_test_error(moments, n_i, np.exp(t_best))
+        if not status.converged:
+            raise ConvergenceError(f"ridge κ equation did not converge at λ* (n = {n_i:g})")
+        best_lam[i], best_err[i] = np.exp(t_best), float(value)
+    return best_lam.reshape(n_arr.shape), best_err.reshape(n_arr.shape)
