@@ -52,3 +52,35 @@ def test_random_network_shapes_and_reproducibility():
     big = draw_random_network(200, [300], ["tanh"], [2.0], 0.5, generator(3))
     assert big.weights[0].var().item() == pytest.approx(2.0, rel=0.03)  # 60 000 entries
     assert big.readout.var().item() == pytest.approx(0.5, rel=0.3)  # 300 entries
+
+
+@pytest.mark.parametrize(("n", "p"), [(50, 20), (12, 20), (20, 20)])
+@pytest.mark.parametrize("n_lams", [2, 10])
+def test_ridge_readout_sum_convention_primal_and_dual(n, p, n_lams):
+    from theorylab.models.linear import ridge_readout
+
+    g = generator(5)
+    x = torch.randn(n, p, generator=g, dtype=torch.float64)
+    y = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    lams = list(np.logspace(-2, 1, n_lams))
+    w = ridge_readout(x, y, lams)
+    assert w.shape == (n_lams, p, 3)
+    for i, lam in enumerate(lams):
+        direct = torch.linalg.solve(x.T @ x + lam * torch.eye(p, dtype=torch.float64), x.T @ y)
+        torch.testing.assert_close(w[i], direct, rtol=1e-9, atol=1e-10)
+    assert ridge_readout(x, y[:, 0], lams).shape == (n_lams, p)
+
+
+def test_deep_features_given_weights():
+    from theorylab.models.random_network import deep_features
+
+    g = generator(6)
+    x = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    w1 = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    w2 = torch.randn(3, 6, generator=g, dtype=torch.float64)
+    out = deep_features(x, [w1, w2], ["tanh", "door"], depths=(1, 2))
+    torch.testing.assert_close(out[1], torch.tanh(x @ w1.T))
+    torch.testing.assert_close(out[2], 1.1 * torch.clamp(out[1] @ w2.T, -2.0, 2.0))
+    assert set(deep_features(x, [w1, w2], ["tanh", "tanh"])) == {2}
+    with pytest.raises(ValueError, match="depths"):
+        deep_features(x, [w1, w2], ["tanh", "tanh"], depths=(3,))

@@ -13,7 +13,7 @@ import torch
 
 from theorylab.models.activations import torch_activation
 
-__all__ = ["RandomNetwork", "draw_random_network"]
+__all__ = ["RandomNetwork", "deep_features", "draw_random_network"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,47 @@ def draw_random_network(
         device
     )
     return RandomNetwork(weights, readout, tuple(activations))
+
+
+def deep_features(
+    x: torch.Tensor,
+    weights: Sequence[torch.Tensor],
+    activations: Sequence[str],
+    depths: Sequence[int] | None = None,
+) -> dict[int, torch.Tensor]:
+    """Post-activations h_ℓ = σ_ℓ(W_ℓ h_{ℓ−1}), h_0 = x, of a network with given weights.
+
+    No scaling is applied: the weights carry it (e.g. W_ℓ with N(0, 1/k_{ℓ−1}) entries, the
+    convention of arXiv 2302.00401 and :func:`theorylab.theory.feature_covariance.propagate`).
+
+    Parameters
+    ----------
+    x
+        Inputs, shape (n, d).
+    weights
+        W_1 … W_L, W_ℓ of shape (k_ℓ, k_{ℓ−1}).
+    activations
+        Activation spec of each layer.
+    depths
+        The layers ℓ ∈ {1, …, L} whose features are returned (default: only L). One forward
+        pass serves all of them.
+
+    Returns
+    -------
+    dict[int, torch.Tensor]
+        h_ℓ (shape (n, k_ℓ)) for each requested ℓ.
+    """
+    if len(weights) != len(activations) or len(weights) == 0:
+        raise ValueError("weights and activations must be non-empty and of the same length")
+    wanted = {len(weights)} if depths is None else set(depths)
+    if not wanted or min(wanted) < 1 or max(wanted) > len(weights):
+        raise ValueError(f"depths must lie in 1..{len(weights)}, got {sorted(wanted)}")
+    out: dict[int, torch.Tensor] = {}
+    h = x
+    for ell, (w, act) in enumerate(zip(weights, activations, strict=True), start=1):
+        if ell > max(wanted):
+            break
+        h = torch_activation(act)(h @ w.T)
+        if ell in wanted:
+            out[ell] = h
+    return out
