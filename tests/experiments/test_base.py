@@ -153,3 +153,12 @@ def test_criterion_sem_allowance():
     rows = c.evaluate(P(), {}, mean, sem, {"x": ("alpha",)})
     assert [r.passed for r in rows] == [True, False]
     assert rows[0].tolerance == pytest.approx(0.21)
+
+
+def test_pad_ragged_keeps_rows_and_pads_with_nan():
+    from theorylab.experiments.base import pad_ragged
+
+    out = pad_ragged([np.ones((2, 3)), np.zeros((4, 3))], 5)
+    assert out.shape == (2, 5, 3)
+    assert np.all(out[0, :2] == 1) and np.all(np.isnan(out[0, 2:]))
+    assert np.all(out[1, :4] == 0) and np.all(np.isnan(out[1, 4:]))

@@ -191,6 +191,17 @@ def iter_elements(
         yield coords, float(arr[idx])
 
 
+def pad_ragged(rows: Sequence[Any], length: int) -> np.ndarray:
+    """Stack per-layer profiles of different lengths (one per depth) into one array, NaN-padded
+    along the first axis to ``length`` (so an observable keeps a fixed shape across depths)."""
+    first = np.asarray(rows[0], dtype=float)
+    out = np.full((len(rows), length, *first.shape[1:]), np.nan)
+    for i, r in enumerate(rows):
+        r = np.asarray(r, dtype=float)
+        out[i, : r.shape[0]] = r
+    return out
+
+
 def element_label(observable: str, coords: Mapping[str, Any]) -> str:
     """``eg[alpha=0.5, lam=1]`` style label of one element."""
     if not coords:

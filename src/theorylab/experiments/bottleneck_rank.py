@@ -36,11 +36,13 @@ from theorylab.experiments.base import (
     Experiment,
     Observable,
     make_params,
+    pad_ragged,
     require_int,
     require_nonempty,
     require_positive,
     require_range,
 )
+from theorylab.models.parallel import run_jobs
 from theorylab.theory import representation_cost as rc
 
 __all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
@@ -305,7 +307,6 @@ def train_relu_depth(p: Params, seed: int, depth: int) -> tuple[NetworkSpectra, 
 
     from theorylab.models.training import TrainingConfig, train_mlp_on
 
-    _one_thread_in_worker()
     x, y = _task(p, seed)
     config = TrainingConfig(
         adam_steps=p.adam_steps,
@@ -360,7 +361,6 @@ def train_linear(p: Params, seed: int) -> dict:
     from theorylab.models.device import default_device, generator
     from theorylab.models.training import TrainingConfig, train_mlp_on
 
-    _one_thread_in_worker()
     gen = generator(seed + 7_777_777)
     u = torch.linalg.qr(torch.randn(p.d, p.k, generator=gen, dtype=torch.float64))[0]
     v = torch.linalg.qr(torch.randn(p.d, p.k, generator=gen, dtype=torch.float64))[0]
@@ -459,7 +459,6 @@ def train_gd(p: Params, seed: int) -> dict:
     from theorylab.models.mlp import init_mlp, mlp_preactivations
     from theorylab.models.training import regularized_mse
 
-    _one_thread_in_worker()
     x, y = _task(p, seed)
     widths = [p.d, *([p.width] * (p.gd_depth - 1)), y.shape[1]]
     rows = []
@@ -491,56 +490,12 @@ def train_gd(p: Params, seed: int) -> dict:
     return out
 
 
-_WORKER = {"flag": False}
-
-
-def _worker_init() -> None:
-    _WORKER["flag"] = True
-
-
-def _one_thread_in_worker() -> None:
-    """In a spawned worker, use one torch thread (the workers share the cores)."""
-    if _WORKER["flag"]:
-        import torch
-
-        torch.set_num_threads(1)
-
-
 def _job(p: Params, seed: int, name: str, depth: int):
     if name == "relu":
         return name, depth, train_relu_depth(p, seed, depth)
     if name == "linear":
         return name, depth, train_linear(p, seed)
     return name, depth, train_gd(p, seed)
-
-
-def _pad(rows: list[np.ndarray], length: int) -> np.ndarray:
-    out = np.full((len(rows), length, *rows[0].shape[1:]), np.nan)
-    for i, r in enumerate(rows):
-        out[i, : r.shape[0]] = r
-    return out
-
-
-def _run_jobs(p: Params, seed: int, jobs: list[tuple[str, int]]) -> list:
-    """Run the jobs in ``p.workers`` spawned processes, or here if that is not possible.
-
-    Spawned workers re-import the ``__main__`` module: a script that calls :func:`simulate` needs
-    the ``if __name__ == "__main__":`` guard. Without it, or inside a daemonic process (which
-    may not have children), the jobs run serially in this process.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    if p.workers == 1 or multiprocessing.current_process().daemon:
-        return [_job(p, seed, name, depth) for name, depth in jobs]
-    ctx = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(p.workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(_job, p, seed, name, depth) for name, depth in jobs]
-            return [f.result() for f in futures]
-    except BrokenProcessPool:
-        return [_job(p, seed, name, depth) for name, depth in jobs]
 
 
 def simulate(p: Params, seed: int) -> dict:
@@ -551,7 +506,7 @@ def simulate(p: Params, seed: int) -> dict:
     """
     jobs = [("relu", depth) for depth in sorted(p.depths, reverse=True)]
     jobs += [("gd", p.gd_depth), ("linear", p.linear_depth)]
-    results = _run_jobs(p, seed, jobs)
+    results = run_jobs(_job, [(p, seed, name, depth) for name, depth in jobs], p.workers)
     relu = {depth: r for name, depth, r in results if name == "relu"}
     other = {name: r for name, _, r in results if name != "relu"}
     k_star = bottleneck_dimension(relu[max(p.depths)][0], p.bottleneck_value)
@@ -561,9 +516,9 @@ def simulate(p: Params, seed: int) -> dict:
     out: dict = {"bottleneck_dim": float(k_star)}
     for key in per_depth[0]:
         if key == "rep_ranks":
-            out[key] = _pad([r[key] for r in per_depth], max(p.depths) - 1)
+            out[key] = pad_ragged([r[key] for r in per_depth], max(p.depths) - 1)
         elif key == "weight_top":
-            out[key] = _pad([r[key] for r in per_depth], max(p.depths))
+            out[key] = pad_ragged([r[key] for r in per_depth], max(p.depths))
         else:
             out[key] = np.array([r[key] for r in per_depth], dtype=float)
     out.update(other["linear"])

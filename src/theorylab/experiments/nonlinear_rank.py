@@ -47,11 +47,13 @@ from theorylab.experiments.base import (
     Experiment,
     Observable,
     make_params,
+    pad_ragged,
     require_int,
     require_nonempty,
     require_positive,
     require_range,
 )
+from theorylab.models.parallel import run_jobs
 from theorylab.theory import representation_cost as rc
 
 __all__ = ["EXPERIMENT", "Params", "figure", "intercept", "linear_minimiser", "simulate", "theory"]
@@ -438,25 +440,6 @@ def _job(p: Params, seed: int, name: str, depth: int):
     return name, depth, train_linear(p, seed)
 
 
-def _run_jobs(p: Params, seed: int, jobs: list[tuple[str, int]]) -> list:
-    if p.workers == 1 or len(jobs) == 1:
-        return [_job(p, seed, name, depth) for name, depth in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(p.workers, len(jobs)), mp_context=ctx) as pool:
-        futures = [pool.submit(_job, p, seed, name, depth) for name, depth in jobs]
-        return [f.result() for f in futures]
-
-
-def _pad(rows: list[np.ndarray], length: int) -> np.ndarray:
-    out = np.full((len(rows), length, *np.shape(rows[0])[1:]), np.nan)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
-
-
 def simulate(p: Params, seed: int) -> dict:
     """All trainings of one seed: the ReLU nets of every depth (teachers batched), linear nets.
 
@@ -465,7 +448,7 @@ def simulate(p: Params, seed: int) -> dict:
     deepest first.
     """
     jobs = [("relu", depth) for depth in sorted(p.depths, reverse=True)] + [("linear", 0)]
-    results = _run_jobs(p, seed, jobs)
+    results = run_jobs(_job, [(p, seed, name, depth) for name, depth in jobs], p.workers)
     relu = {depth: r for name, depth, r in results if name == "relu"}
     linear = next(r for name, _, r in results if name == "linear")
     per_depth = [relu[depth] for depth in p.depths]
@@ -476,7 +459,8 @@ def simulate(p: Params, seed: int) -> dict:
             out[key] = np.array([[r[key][t] for r in per_depth] for t in range(n_t)], dtype=float)
         else:  # per-layer profiles: (teacher, depth, layer[, value]), NaN-padded
             length = max(p.depths) - (1 if key == "rep_ranks" else 0)
-            out[key] = np.stack([_pad([r[key][t] for r in per_depth], length) for t in range(n_t)])
+            padded = [pad_ragged([r[key][t] for r in per_depth], length) for t in range(n_t)]
+            out[key] = np.stack(padded)
     out["norm2_per_depth"] = out["norm2"] / np.asarray(p.depths, dtype=float)
     fits = [intercept(p.depths[-2:], out["norm2"][t, -2:]) for t in range(n_t)]
     out["intercept"] = np.array([a for a, _ in fits])
