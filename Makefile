@@ -28,7 +28,7 @@ test-slow: $(VENV)/.test-installed     ## the long reproductions (full sizes)
 	$(BIN)/pytest -m slow
 
 bench: $(VENV)/.installed              ## speed of theory and simulation vs the machine's linear algebra
-	$(BIN)/python benchmarks/bench_bayes_extensive.py
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) report theorylab-results theorylab-jobs

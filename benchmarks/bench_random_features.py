@@ -4,9 +4,9 @@ the same seed's dense linear algebra measured in the same run (the reference).
 deep_random_features: the reference is the forward pass of the target and of the 3-layer
 network over train + test inputs, the Gaussian-model features (one (N×k)·(k×k) product per
 depth), and for every (depth, n, model) the Gram matrix, one Cholesky solve per λ and the test
-predictions — exactly the dense operations of one seed. rainbow_features (helper B's module, if
-present): the forward pass of its two-layer rainbow net and one p×p eigendecomposition per n;
-its seed also trains a network, which the reference does not include.
+predictions — exactly the dense operations of one seed. rainbow_features: the forward pass of
+its two-layer rainbow net and one p×p eigendecomposition per n; its seed also trains a network,
+which the reference does not include.
 
 Run: ``python benchmarks/bench_random_features.py``. Set OPENBLAS_NUM_THREADS=1 on a loaded
 machine: numpy's BLAS threads spin against other processes and slow the theory down 10–50×.
@@ -15,7 +15,6 @@ machine: numpy's BLAS threads spin against other processes and slow the theory d
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import time
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from theorylab.experiments import deep_random_features as drf
+from theorylab.experiments import rainbow_features as rb
 
 
 def best_of(fn, repeat: int = 3) -> float:
@@ -85,11 +85,6 @@ def bench_deep_random_features() -> None:
 
 
 def bench_rainbow_features() -> None:
-    try:
-        rb = importlib.import_module("theorylab.experiments.rainbow_features")
-    except Exception as exc:  # the other helper's module may be mid-edit
-        print(f"rainbow_features: skipped ({type(exc).__name__}: {exc})")
-        return
     p = rb.Params()
     grid = rb.Params(alpha=tuple(np.linspace(0.1, 5.0, 50)))
     t_theory = best_of(lambda: rb.theory(grid), repeat=1)
