@@ -162,3 +162,17 @@ def test_pad_ragged_keeps_rows_and_pads_with_nan():
     assert out.shape == (2, 5, 3)
     assert np.all(out[0, :2] == 1) and np.all(np.isnan(out[0, 2:]))
     assert np.all(out[1, :4] == 0) and np.all(np.isnan(out[1, 4:]))
+
+
+def test_checks_that_select_nothing_fail_instead_of_passing_vacuously():
+    mean = {"x": np.array([1.0, 2.0])}
+    axes = {"x": ("alpha",)}
+    nothing = lambda c: False  # noqa: E731
+    for check in (
+        Agreement("x", reason="r", where=nothing),
+        Criterion("x", "<=", 5.0, reason="r", where=nothing),
+    ):
+        (row,) = check.evaluate(P(), {"x": np.array([1.0, 2.0])}, mean, mean, axes)
+        assert not row.passed and row.kind == "empty"
+    with pytest.raises(ValueError, match="rtol"):
+        Criterion("x", "<=", 5.0, reason="r", rtol=-1.0)

@@ -86,8 +86,6 @@ def test_theory_invariants():
     p = drf.Params(alpha=(0.5, 2.0, 6.0), depth=(1, 2), d=100)
     th = drf.theory(p)
     assert th["solver"].converged
-    np.testing.assert_array_equal(th["eg_gauss"], th["eg"])
-    np.testing.assert_array_equal(th["universality"], 1.0)
     # λ* minimises the error: never above the error at any of the fixed λ.
     assert np.all(th["eg_opt"] <= th["eg"].min(axis=1) + 1e-10)
     # E y² = θᵀΨθ/k* with Ψ = κ1*² W*W*ᵀ + κ**² I (sign: κ1*² + κ**² = 1 on the diagonal).

@@ -259,6 +259,13 @@ def _finite_or_nan(x: float) -> float:
     return x if math.isfinite(x) else float("nan")
 
 
+def _nothing_selected(observable: str, reason: str) -> CheckResult:
+    """A failing row for a check whose ``where`` selected no element: it would pass vacuously."""
+    return CheckResult(
+        f"{observable} (no element selected)", math.nan, math.nan, 0.0, False, "empty", reason
+    )
+
+
 @dataclass(frozen=True)
 class Agreement:
     """Simulation mean agrees with theory, element by element.
@@ -305,7 +312,7 @@ class Agreement:
                     self.reason,
                 )
             )
-        return rows
+        return rows or [_nothing_selected(self.observable, self.reason)]
 
 
 @dataclass(frozen=True)
@@ -381,6 +388,9 @@ class Criterion:
         for name in ("source", "reference_source"):
             if getattr(self, name) not in ("simulation", "theory"):
                 raise ValueError(f"{name} must be 'simulation' or 'theory'")
+        for name in ("atol", "rtol", "n_sem"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 
     @property
     def needs_simulation(self) -> bool:
@@ -442,7 +452,7 @@ class Criterion:
                     value=None if from_sim else v,
                 )
             )
-        return rows
+        return rows or [_nothing_selected(self.observable, self.reason)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -414,9 +414,10 @@ class PeakAwareAgreement:
 _NOTE_TOLERANCE = (
     "the note's tolerance at the quick size (d = 200, k = 400, fixed weights): 3 sem plus 5 % "
     "relative away from the interpolation peak n = k, 12 % within it (the sum, not the larger, "
-    "of the two: Agreement adds them); the note measured deviations up to 4 % off-peak and 7 % "
-    "at the peak. 10 data seeds, not the note's 5: near n = d the door features (almost "
-    "linear) interpolate their rank-d linear part and the error is heavy-tailed over seeds "
+    "of the two: Agreement adds them); the note's table deviates by up to 7.3 % off the peak "
+    "(door, L = 3, n = d, 1.0 sem; ≤ 4.5 % elsewhere) and 3.2 % at it. 10 data seeds, not "
+    "the note's 5: near n = d the door features (almost linear) interpolate their rank-d "
+    "linear part and the error is heavy-tailed over seeds "
     "(door, L = 2, n = d: 5 seeds 1.74 ± 0.08 vs theory 1.38; 20 seeds 1.47 ± 0.06)"
 )
 

@@ -750,8 +750,9 @@ EXPERIMENT = Experiment(
             -1e-6,
             where=_at_or_above,
             reason="the optimum has non-negative pre-activations (‖relu(z)‖ ≤ ‖z‖, so a "
-            "negative part only costs norm) and K_1 = K_1^σ; note: all ≥ −1e-6 of the largest "
-            "at N = 6, width 12 (measured here ≥ −7e-8)",
+            "negative part only costs norm) and K_1 = K_1^σ; the note's −1e-6 (N = 6, width 12) "
+            "is absolute, applied here relative to the largest |pre-activation| (measured here "
+            "≥ −7e-8)",
         ),
         Criterion(
             "residual_ratio",

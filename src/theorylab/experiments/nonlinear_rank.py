@@ -701,8 +701,8 @@ EXPERIMENT = Experiment(
             n_sem=0.0,
             rtol=1e-6,
             reason="global minimiser of the whitened deep-linear problem (scalar minimisation "
-            "per singular value) vs the trained net; 1e-6 relative: L-BFGS stalls at a gradient "
-            "≈ 1e-8 in float64 (smooth problem, Hessian eigenvalues ≥ 2λ)",
+            "per singular value) vs the trained net; 1e-6 relative: measured gaps 3.5e-8, 1e-8, "
+            "4e-10 (L = 3, 6, 12, seed 0) at final gradient norms 0.5–1.6e-6 (grad_tol 1e-5)",
         ),
     ),
     figure=figure,

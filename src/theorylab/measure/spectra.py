@@ -166,8 +166,9 @@ def log_pdet(
     """Log pseudo-determinant log|A|_{+,k} = Σ_{i≤k} log s_i.
 
     With ``k = None`` the number of factors is the numerical rank at ``rtol`` (per matrix in a
-    batch), i.e. log|A|_+ of arXiv 2305.19008; with ``rtol`` also None the threshold is numpy's
-    ``matrix_rank`` default, s_1·len(s)·ε (the non-zero singular values up to round-off).
+    batch), i.e. log|A|_+ of arXiv 2305.19008; with ``rtol`` also None the threshold is
+    s_1·len(s)·ε, the non-zero singular values up to round-off (numpy's ``matrix_rank`` uses
+    s_1·max(m, n)·ε; only the spectrum, of length min(m, n), is known here).
 
     Parameters
     ----------
