@@ -15,6 +15,7 @@ from theorylab.measure.jacobian import (
     layer_to_layer_jacobians,
     ntk_gram,
     relu_mlp_jacobians,
+    relu_mlp_ntk_gram,
 )
 from theorylab.measure.spectra import numerical_rank, singular_values
 
@@ -231,3 +232,7 @@ def test_ntk_of_a_relu_net_matches_the_layerwise_formula():
         h = torch.relu(h @ ws[ell].T)
     torch.testing.assert_close(theta, expected.reshape(12, 12), rtol=1e-12, atol=1e-12)
     assert torch.linalg.eigvalsh(theta).min() > -1e-10  # a Gram matrix
+    # the exact mask construction gives the same matrix without autograd
+    torch.testing.assert_close(relu_mlp_ntk_gram(ws, x), theta, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError):
+        relu_mlp_ntk_gram([w[None] for w in ws], x)

@@ -414,33 +414,11 @@ def gradient_descent(weights, objective, eta: float, steps: int) -> np.ndarray:
 
 
 def ntk_spectrum(weights_one, x) -> np.ndarray:
-    """Eigenvalues of the NTK Gram Θ = J_θ J_θᵀ (all N·d_out outputs), descending.
+    """Eigenvalues of the NTK Gram Θ = J_θ J_θᵀ (all N·d_out outputs), descending."""
+    from theorylab.measure.jacobian import relu_mlp_ntk_gram
 
-    J_θ is built exactly from the ReLU masks: ∂f(x)/∂W_ℓ = B_ℓ(x) ⊗ h_{ℓ−1}(x) with
-    h_{ℓ−1} the (post-activation) input of layer ℓ and B_ℓ(x) = ∂f/∂Z_ℓ = W_L D_{L−1} ⋯ W_{ℓ+1}
-    D_ℓ (B_L = I).
-    """
-    import torch
-
-    from theorylab.measure.jacobian import activation_masks
-
-    ws = [w.detach() for w in weights_one]
-    with torch.no_grad():
-        masks = activation_masks(ws, x)
-        inputs = [x]
-        for w, m in zip(ws[:-1], masks, strict=True):
-            inputs.append((inputs[-1] @ w.T) * m)
-        n_points, d_out = x.shape[0], ws[-1].shape[0]
-        back = torch.eye(d_out, dtype=x.dtype, device=x.device).expand(n_points, d_out, d_out)
-        blocks = []
-        for ell in range(len(ws) - 1, -1, -1):
-            blocks.append(
-                torch.einsum("noa,nb->noab", back, inputs[ell]).reshape(n_points * d_out, -1)
-            )
-            if ell > 0:
-                back = (back @ ws[ell]) * masks[ell - 1][:, None, :]
-        jac = torch.cat(blocks, dim=1).cpu().numpy()
-    return np.linalg.eigvalsh(jac @ jac.T)[::-1]
+    gram = relu_mlp_ntk_gram(weights_one, x).cpu().numpy()
+    return np.linalg.eigvalsh(gram)[::-1]
 
 
 def train_gd(p: Params, seed: int) -> dict:

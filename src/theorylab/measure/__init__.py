@@ -12,6 +12,7 @@ from theorylab.measure.jacobian import (
     layer_to_layer_jacobians,
     ntk_gram,
     relu_mlp_jacobians,
+    relu_mlp_ntk_gram,
 )
 from theorylab.measure.neurons import (
     NeuronReport,
@@ -72,6 +73,7 @@ __all__ = [
     "reformulated_loss_r",
     "reformulation_report",
     "relu_mlp_jacobians",
+    "relu_mlp_ntk_gram",
     "residual_weights",
     "singular_values",
     "span_projector",
