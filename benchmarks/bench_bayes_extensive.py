@@ -9,21 +9,12 @@ speed. Run: ``python benchmarks/bench_bayes_extensive.py [--d 300]``.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 
 from theorylab.experiments import bayes_extensive as be
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best_of
 
 
 def reference_linear_algebra(p: be.Params) -> float:
@@ -42,7 +33,7 @@ def reference_linear_algebra(p: be.Params) -> float:
             torch.linalg.eigh(xs.T @ xs)
         return h
 
-    return best_of(work)
+    return best_of(work, repeat=5)
 
 
 def main() -> None:
@@ -52,7 +43,7 @@ def main() -> None:
     p = be.Params(d=args.d)
 
     grid = be.Params(alpha=tuple(np.linspace(0.1, 7.0, 50)))
-    t_grid = best_of(lambda: be.theory(grid))
+    t_grid = best_of(lambda: be.theory(grid), repeat=5)
     points = [be.Params(alpha=(a,)) for a in grid.alpha]
     t_points = best_of(lambda: [be.theory(q) for q in points], repeat=2)
     t_seed = best_of(lambda: be.simulate(p, 0), repeat=3)

@@ -16,22 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 import torch
 
 from theorylab.experiments import deep_random_features as drf
 from theorylab.experiments import rainbow_features as rb
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from timing import best_of
 
 
 def drf_reference(p: drf.Params) -> float:
