@@ -176,3 +176,14 @@ def test_checks_that_select_nothing_fail_instead_of_passing_vacuously():
         assert not row.passed and row.kind == "empty"
     with pytest.raises(ValueError, match="rtol"):
         Criterion("x", "<=", 5.0, reason="r", rtol=-1.0)
+
+
+def test_require_centred_activation():
+    from theorylab.experiments.base import require_centred_activation
+
+    for ok in ("tanh", "erf", "sign", "door", "tanh(2x)"):
+        require_centred_activation("activation", ok)
+    with pytest.raises(ValueError, match=r"activation must have zero Gaussian mean.*κ0 = 0\.399"):
+        require_centred_activation("activation", "relu")
+    with pytest.raises(ValueError, match=r"^target: unknown activation"):
+        require_centred_activation("target", "bogus")

@@ -71,6 +71,31 @@ def require_nonempty(name: str, value: tuple[Any, ...]) -> None:
         raise ValueError(f"{name} must have at least one value")
 
 
+def require_centred_activation(name: str, spec: str) -> None:
+    """Raise ``ValueError`` unless ``spec`` names an activation with E σ(z) = 0 for z ~ N(0, 1)
+    (odd: tanh, erf, door, sign, ...) that also has a torch implementation for the simulation.
+
+    The linearised feature covariances (κ1/κ* recursion) assume centred features; a mean
+    (κ0 ≠ 0, e.g. relu) adds a rank-one spike that they do not model.
+    """
+    from theorylab.models.activations import TORCH_ACTIVATIONS
+    from theorylab.theory.activations import parse_activation
+    from theorylab.theory.hermite import hermite_coefficients
+
+    try:
+        act = parse_activation(spec)
+        c0 = hermite_coefficients(act, variance=1.0).kappa0
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    if act.name not in TORCH_ACTIVATIONS:
+        raise ValueError(f"{name} must have a torch implementation, got {spec!r}")
+    if abs(c0) > 1e-8:
+        raise ValueError(
+            f"{name} must have zero Gaussian mean (odd, e.g. tanh, erf, door, sign); "
+            f"{spec!r} has κ0 = {c0:.3g}"
+        )
+
+
 def params_to_dict(params: Any) -> dict[str, Any]:
     """JSON-able dict of a Params instance (tuples become lists)."""
     out: dict[str, Any] = {}

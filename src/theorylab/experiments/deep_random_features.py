@@ -40,12 +40,12 @@ from theorylab.experiments.base import (
     Observable,
     Variant,
     make_params,
+    require_centred_activation,
     require_int,
     require_nonempty,
     require_positive,
     require_range,
 )
-from theorylab.theory.activations import parse_activation
 from theorylab.theory.feature_covariance import Propagation, propagate
 from theorylab.theory.fixed_point import SolverStatus
 from theorylab.theory.hermite import hermite_coefficients
@@ -108,7 +108,7 @@ class Params:
         if len(set(self.depth)) != len(self.depth):
             raise ValueError(f"depth must not repeat values, got {self.depth!r}")
         for name in ("activation", "target_activation"):
-            _require_zero_mean(name, getattr(self, name))
+            require_centred_activation(name, getattr(self, name))
         require_int("d", self.d, 2, 20_000)
         require_range("gamma", self.gamma, 1e-3, 100.0)
         require_range("teacher_ratio", self.teacher_ratio, 1e-3, 100.0)
@@ -134,19 +134,6 @@ class Params:
     def samples(self) -> np.ndarray:
         """n = round(α d) for every α."""
         return np.array([max(1, round(a * self.d)) for a in self.alpha])
-
-
-def _require_zero_mean(name: str, spec: str) -> None:
-    try:
-        act = parse_activation(spec)
-        c0 = hermite_coefficients(act, variance=1.0).kappa0
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    if abs(c0) > 1e-8:
-        raise ValueError(
-            f"{name} must have zero Gaussian mean (odd, e.g. tanh, erf, door, sign); "
-            f"{spec!r} has κ0 = {c0:.3g}"
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from theorylab.experiments.base import (
     Experiment,
     Observable,
     make_params,
+    require_centred_activation,
     require_int,
     require_nonempty,
     require_positive,
@@ -63,7 +64,6 @@ from theorylab.models.rainbow import (
 from theorylab.theory.activations import parse_activation
 from theorylab.theory.feature_covariance import Propagation, empirical_moments, propagate
 from theorylab.theory.fixed_point import SolverStatus
-from theorylab.theory.hermite import hermite_coefficients
 from theorylab.theory.ridge import FeatureMoments, optimal_ridge, ridge_test_error
 
 __all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
@@ -125,12 +125,12 @@ class Params:
         require_int("d", self.d, 2, 20_000)
         require_int("width1", self.width1, 1, 20_000)
         require_int("width2", self.width2, 1, 20_000)
-        _require_odd("activation", self.activation)
+        require_centred_activation("activation", self.activation)
         require_range("power_law", self.power_law, 0.0, 10.0)
         require_positive("gram_shift", self.gram_shift)
         require_positive("second_layer_scale", self.second_layer_scale)
         require_int("teacher_width", self.teacher_width, 1, 20_000)
-        _require_odd("teacher_activation", self.teacher_activation)
+        require_centred_activation("teacher_activation", self.teacher_activation)
         require_positive("noise", self.noise, strict=False)
         require_int("n_test", self.n_test, 1)
         require_int("n_emp", self.n_emp, 2)
@@ -139,20 +139,6 @@ class Params:
         require_int("train_samples", self.train_samples, 1)
         require_int("train_steps", self.train_steps, 0, 100_000)
         require_positive("learning_rate", self.learning_rate)
-
-
-def _require_odd(name: str, spec: str) -> None:
-    """The feature recursion (note item B) assumes centred features: σ must be odd."""
-    from theorylab.models.activations import TORCH_ACTIVATIONS
-
-    try:
-        act = parse_activation(spec)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    if act.name not in TORCH_ACTIVATIONS:
-        raise ValueError(f"{name} must have a torch implementation, got {spec!r}")
-    if abs(hermite_coefficients(act, 1.0).kappa0) > 1e-10:
-        raise ValueError(f"{name} must be odd (E σ(z) = 0; e.g. tanh, erf, sign), got {spec!r}")
 
 
 def sample_sizes(p: Params, width: int) -> np.ndarray:
