@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import time
-import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,13 +39,18 @@ def user_input():
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--param", "-p", help="Set a parameter: name=value (comma-separated for a grid parameter)."
+        "--param",
+        "-p",
+        help="Set a parameter: name=value (comma-separated for a grid parameter, @file.npy or "
+        "@file.csv for an array). `theorylab params SLUG` lists them with their allowed values.",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document, no progress.")]
 SeedsOpt = Annotated[
     int | None,
-    typer.Option("--seeds", min=0, help="Number of simulation seeds (default: the experiment's)."),
+    typer.Option(
+        "--seeds", min=1, help="Number of simulation seeds, >= 1 (default: the experiment's)."
+    ),
 ]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel workers.")]
 ExecOpt = Annotated[
@@ -66,7 +69,7 @@ DeviceOpt = Annotated[
 
 
 def _emit(doc: dict[str, Any]) -> None:
-    from theorylab.runner.tasks import to_jsonable
+    from theorylab.experiments.result import to_jsonable
 
     typer.echo(json.dumps(to_jsonable(doc), indent=1, allow_nan=False))
 
@@ -79,8 +82,9 @@ def _experiment(slug: str):
 
 
 def _tuple_field(params_cls: type, name: str) -> bool:
-    tp = typing.get_type_hints(params_cls).get(name)
-    return typing.get_origin(tp) is tuple
+    from theorylab.experiments.params import is_grid
+
+    return is_grid(params_cls, name)
 
 
 def _split_assignment(text: str, option: str) -> tuple[str, str]:
@@ -138,16 +142,17 @@ def _validated(exp, overrides: dict[str, Any], preset: str = "quick"):
         return exp.make_params(overrides, preset=preset)
 
 
-def _set_device(device: str | None) -> None:
-    if device:
-        import torch
+def _device(device: str | None) -> str:
+    """The validated device name (``cpu`` when not given); it travels with every task."""
+    if not device or device == "cpu":
+        return "cpu"
+    from theorylab.models.device import check_device
 
-        try:
-            torch.empty(0, device=device)
-        except (RuntimeError, AssertionError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise BadInput(f"--device {device}: not usable here ({reason})") from None
-        os.environ["THEORYLAB_DEVICE"] = device  # inherited by worker processes
+    try:
+        check_device(device)
+    except ValueError as exc:
+        raise BadInput(f"--device {exc}") from None
+    return device
 
 
 def _preset(quick: bool, full: bool) -> str:
@@ -194,6 +199,31 @@ def list_cmd(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def params(slug: str, as_json: JsonOpt = False) -> None:
+    """The parameters of an experiment: type, allowed values, default, meaning."""
+    from theorylab.experiments.params import field_specs
+
+    exp = _experiment(slug)
+    specs = field_specs(exp.params)
+    if as_json:
+        _emit(
+            {
+                "slug": exp.slug,
+                "params": {
+                    name: {"rule": spec.describe(), "description": spec.description}
+                    for name, spec in specs.items()
+                },
+            }
+        )
+        return
+    typer.echo(f"{exp.slug} (arXiv {exp.arxiv}): -p name=value; grid parameters take v1,v2,...")
+    for name, spec in specs.items():
+        typer.echo(f"  {name:<18} {spec.describe()}")
+        if spec.description:
+            typer.echo(f"  {'':<18} {spec.description}")
+
+
+@app.command()
 def theory(slug: str, param: ParamOpt = None, as_json: JsonOpt = False) -> None:
     """The paper's prediction at a setting (milliseconds; no simulation)."""
     from theorylab.experiments.base import params_to_dict
@@ -224,11 +254,10 @@ def theory(slug: str, param: ParamOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _print_observables(exp, p, observables: dict[str, Any]) -> None:
-    from theorylab.experiments.base import element_label, iter_elements
+    from theorylab.experiments.base import element_label
 
     for name, value in observables.items():
-        axes = exp.axes.get(name, ())
-        for coords, x in iter_elements(value, axes, p):
+        for coords, x in exp.elements(p, name, value):
             typer.echo(f"  {element_label(name, coords):<40} {x:.6g}")
 
 
@@ -255,15 +284,16 @@ def run(
     preset = _preset(quick, full)
     overrides = parse_params(exp, param)
     _validated(exp, overrides, preset)  # validate before any work
-    _set_device(device)
+    spec = _executor(executor, jobs, address)
     result = run_experiment(
         exp,
         overrides,
         preset=preset,
         seeds=seeds,
-        executor=_executor(executor, jobs, address),
+        executor=spec,
         store=store,
         progress=not as_json,
+        device=_device(device),
     )
     if as_json:
         _emit(result.to_dict())
@@ -274,15 +304,22 @@ def run(
 
 
 def _print_result(result) -> None:
-    seeds = result.simulation["seeds"] if result.simulation else 0
+    seeds = result.simulation.seeds if result.simulation else 0
     typer.echo(f"{result.slug} ({result.variant}): {seeds} seeds, {result.elapsed_s:.1f} s")
-    typer.echo(f"  {'check':<44} {'theory':>10} {'simulation':>11} {'tolerance':>10}")
+    typer.echo(
+        f"  {'check':<44} {'reference':>10} {'from':<6} {'simulation':>11} {'tolerance':>10} "
+        f"{'resolution':>10}"
+    )
     for c in result.checks:
         sim = c.simulation if c.simulation is not None else c.value
         mark = "ok  " if c.passed else "FAIL"
+        res = "" if c.resolution is None else f"{100 * c.resolution:.2g} %"
         typer.echo(
-            f"  {mark} {c.observable:<39} {c.theory:>10.5g} {sim:>11.5g} {c.tolerance:>10.2g}"
+            f"  {mark} {c.observable:<39} {c.theory:>10.5g} {c.source[:6]:<6} {sim:>11.5g} "
+            f"{c.tolerance:>10.2g} {res:>10}"
         )
+    if not result.checks:
+        typer.echo("  no checks ran: nothing was compared, so nothing passed")
     if not result.solver.converged:
         typer.echo(f"  solver did not converge: {result.solver.message}")
     typer.echo("passed" if result.passed else "FAILED")
@@ -319,7 +356,7 @@ def sweep(
         from theorylab.runner.sweep import expand_grid
 
         expand_grid(exp, {**(exp.full if full else {}), **overrides}, axes)
-    _set_device(device)
+    dev = _device(device)
     summary = run_sweep(
         exp,
         axes,
@@ -330,6 +367,7 @@ def sweep(
         executor=spec,
         store=store,
         progress=not as_json,
+        device=dev,
     )
     if as_json:
         _emit(summary.to_dict())
@@ -360,34 +398,14 @@ def reproduce(
     as_json: JsonOpt = False,
 ) -> None:
     """Run every check of the experiments (main run + variants) and write the HTML report."""
-    from tqdm.auto import tqdm
-
-    from theorylab.report.html import save_results, write_report
-    from theorylab.runner.registry import all_experiments
-    from theorylab.runner.run import run as run_experiment
+    from theorylab.runner.reproduce import reproduce as run_reproduction
 
     preset = _preset(quick, full)
-    exps = [_experiment(s) for s in slugs] if slugs else list(all_experiments().values())
+    exps = [_experiment(s).slug for s in slugs] if slugs else None
     spec = _executor(executor, jobs, address)
-    _set_device(device)
-    plan = [
-        run_spec
-        for exp in exps
-        for run_spec in [
-            (exp, "main", {}),
-            *((exp, v.name, dict(v.overrides)) for v in exp.variants),
-        ]
-    ]
-    results = []
-    for exp, variant, overrides in tqdm(plan, desc="reproduce", disable=as_json, leave=False):
-        results.append(
-            run_experiment(
-                exp, overrides, preset=preset, executor=spec, progress=not as_json, variant=variant
-            )
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    save_results(out, results)
-    index = write_report(out)
+    results, index = run_reproduction(
+        exps, preset=preset, out=out, executor=spec, device=_device(device), progress=not as_json
+    )
     passed = all(r.passed for r in results)
     if as_json:
         _emit(
@@ -426,10 +444,12 @@ def report(
 ) -> None:
     """Re-render the HTML report (and figures) from the results saved in a report folder."""
     from theorylab.report.html import load_results, write_report
+    from theorylab.runner.registry import all_experiments
 
-    if not out.is_dir() or not load_results(out):
+    exps = all_experiments()
+    if not out.is_dir() or not load_results(out, exps):
         raise BadInput(f"--out {out}: no results found (run `theorylab reproduce --out {out}`)")
-    typer.echo(f"report: {write_report(out)}")
+    typer.echo(f"report: {write_report(out, exps)}")
 
 
 def main() -> None:

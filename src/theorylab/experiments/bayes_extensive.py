@@ -20,23 +20,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 from scipy.special import log_ndtr
 
 from theorylab.experiments.base import (
+    Activation,
     Agreement,
     Experiment,
+    NonNegative,
     Observable,
+    ParamsBase,
+    Positive,
+    Range,
+    Relation,
     TheoryIdentity,
     Variant,
-    make_params,
-    require_int,
-    require_nonempty,
-    require_positive,
-    require_range,
 )
-from theorylab.theory.activations import parse_activation
+from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.theory.fixed_point import SolverStatus, solve_fixed_point
 from theorylab.theory.gaussian import gauss_hermite
 from theorylab.theory.random_network import (
@@ -50,48 +52,31 @@ __all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
 
 
 @dataclass(frozen=True)
-class Params:
-    """Setting of arXiv 2302.00375 (defaults: the quick size of the authors' example).
+class Params(ParamsBase):
+    """Setting of arXiv 2302.00375 (defaults: the quick size of the authors' example)."""
 
-    Attributes
-    ----------
-    alpha : sample ratios n/d (a grid: every observable with axis ``alpha`` is evaluated on it).
-    lam : fixed ridge penalties λ compared besides the optimal λ*.
-    activation : φ of every hidden layer, e.g. ``tanh(2x)`` (must have zero mean).
-    depth : number of hidden layers L of the target.
-    gamma : hidden widths k_ℓ = round(γ d) (the BO error does not depend on it).
-    weight_variance : Δ_ℓ of every hidden weight matrix; readout_variance : Δ_a.
-    noise : label-noise variance Δ.
-    d : input dimension of the simulation; n_test : fresh test samples per draw.
-    """
+    alpha: Annotated[
+        tuple[float, ...], Range(1e-6, 1e4), "sample ratios n/d (the grid of every curve)"
+    ] = (0.5, 1.0, 2.0, 4.0)
+    lam: Annotated[
+        tuple[float, ...], Positive(1e8), "fixed ridge penalties λ compared with λ*"
+    ] = (0.01, 1.0)
+    activation: Annotated[
+        str, Activation(centred=True), "φ of every hidden layer (zero Gaussian mean, Sec. 2)"
+    ] = "tanh(2x)"
+    depth: Annotated[int, Range(1, 20), "number of hidden layers L of the target"] = 2
+    gamma: Annotated[
+        float, Positive(100.0), "hidden widths k = round(γ d) (the BO error does not depend on it)"
+    ] = 1.4
+    weight_variance: Annotated[float, Positive(1e3), "Δ_ℓ of every hidden weight matrix"] = 1.0
+    readout_variance: Annotated[float, Positive(1e3), "Δ_a of the readout"] = 1.0
+    noise: Annotated[float, NonNegative(1e3), "label-noise variance Δ"] = 0.0
+    d: Annotated[int, Range(2, 100_000), "input dimension of the simulation"] = 300
+    n_test: Annotated[int, Range(1, 10_000_000), "fresh test samples per draw"] = 5000
 
-    alpha: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
-    lam: tuple[float, ...] = (0.01, 1.0)
-    activation: str = "tanh(2x)"
-    depth: int = 2
-    gamma: float = 1.4
-    weight_variance: float = 1.0
-    readout_variance: float = 1.0
-    noise: float = 0.0
-    d: int = 300
-    n_test: int = 5000
-
-    def __post_init__(self) -> None:
-        require_nonempty("alpha", self.alpha)
-        require_positive("alpha", self.alpha)
-        require_range("alpha", self.alpha, 1e-6, 1e4)
-        require_nonempty("lam", self.lam)
-        require_positive("lam", self.lam)
-        parse_activation(self.activation)
-        require_int("depth", self.depth, 1, 20)
-        require_positive("gamma", self.gamma)
-        require_positive("weight_variance", self.weight_variance)
-        require_positive("readout_variance", self.readout_variance)
-        require_positive("noise", self.noise, strict=False)
-        require_int("d", self.d, 2, 100_000)
-        require_int("n_test", self.n_test, 1)
-        if round(self.gamma * self.d) < 1:
-            raise ValueError(f"gamma * d must be >= 1 (hidden width), got {self.gamma * self.d}")
+    relations = (
+        Relation("gamma", lambda p: round(p.gamma * p.d) >= 1, "gamma * d must be >= 1"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,7 +169,7 @@ def signal_error(eq: LinearEquivalent, q: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def simulate(p: Params, seed: int) -> dict:
+def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     """Draw target network and data, fit ridge at λ* and at each λ, test on fresh inputs.
 
     One draw (network + data) is evaluated on the whole α grid: the first ⌊αd⌉ samples of one
@@ -192,12 +177,13 @@ def simulate(p: Params, seed: int) -> dict:
     """
     import torch
 
-    from theorylab.models.device import default_device, generator
+    from theorylab.models.device import as_device
     from theorylab.models.linear import ridge_path
     from theorylab.models.random_network import draw_random_network
+    from theorylab.seeding import Streams
 
-    gen = generator(seed)
-    device = default_device()
+    gen = Streams(EXPERIMENT.slug, seed).torch("network and data")
+    device = as_device(device)
     dtype = torch.float64
     width = max(1, round(p.gamma * p.d))
     net = draw_random_network(
@@ -239,48 +225,41 @@ def simulate(p: Params, seed: int) -> dict:
 
 def figure(result):
     """Test error vs α: BO, ridge at λ* and at fixed λ (lines), simulations (points ± sem)."""
+    import dataclasses
+
     import matplotlib.pyplot as plt
 
-    p = make_params(Params, result.params)
-    dense = make_params(Params, {**result.params, "alpha": tuple(np.linspace(0.02, 7.0, 140))})
+    p = result.params
+    dense = dataclasses.replace(p, alpha=tuple(np.linspace(0.02, 7.0, 140)))
     th = theory(dense)
     a = np.asarray(dense.alpha)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax.plot(a, th["eg_bo"], color="black", lw=2, label="Bayes-optimal (theory)")
-    ax.plot(
+    theory_vs_simulation(
+        ax,
         a,
         th["eg_ridge_opt"],
+        p.alpha,
+        simulated(result, "eg_ridge_opt"),
         color="tab:orange",
         ls="--",
-        lw=1.5,
         label=f"ridge at λ* = {th['lambda_star']:.3f} (theory)",
+        sim_label=f"ridge λ* (sim, d = {p.d})",
     )
     colors = ["tab:blue", "tab:green", "tab:purple", "tab:brown"]
     for i, lam in enumerate(p.lam):
-        ax.plot(a, th["eg_ridge"][i], color=colors[i % 4], lw=1, label=f"ridge λ = {lam:g}")
-    ax.axhline(th["eps_eff"], color="gray", ls=":", label="ε_eff (α → ∞)")
-    sim = result.simulation
-    if sim is not None:
-        mean, sem = sim["mean"], sim["sem"]
-        ax.errorbar(
+        theory_vs_simulation(
+            ax,
+            a,
+            th["eg_ridge"][i],
             p.alpha,
-            mean["eg_ridge_opt"],
-            yerr=sem["eg_ridge_opt"],
-            fmt="o",
-            color="tab:orange",
-            capsize=3,
-            label=f"ridge λ* (sim, d = {p.d})",
+            simulated(result, "eg_ridge", i),
+            color=colors[i % 4],
+            lw=1,
+            marker="s",
+            label=f"ridge λ = {lam:g}",
         )
-        for i, _ in enumerate(p.lam):
-            ax.errorbar(
-                p.alpha,
-                np.asarray(mean["eg_ridge"])[i],
-                yerr=np.asarray(sem["eg_ridge"])[i],
-                fmt="s",
-                ms=4,
-                color=colors[i % 4],
-                capsize=3,
-            )
+    ax.axhline(th["eps_eff"], color="gray", ls=":", label="ε_eff (α → ∞)")
     ax.set_xlabel("α = n/d")
     ax.set_ylabel("test error  E(ŷ − f*)²")
     ax.set_ylim(0, max(1.0, float(th["target_power"]) * 1.6))
@@ -348,7 +327,15 @@ EXPERIMENT = Experiment(
             "(BO fixed point, ridge deterministic equivalent) must agree",
         ),
     ),
+    theory_only={
+        "q_bo": "the overlap behind eg_bo = K(1 − q) + ε_eff; checked through eg_bo",
+        "class_error_bo": "no simulated learner reaches the BO error of the sign target yet",
+        "lambda_star": "the penalty at which the simulation fits ridge (an input of the check)",
+        "signal": "K, an input of every error formula; checked through target_power",
+        "eps_eff": "ε_eff, an input of every error formula; checked through target_power",
+    },
     figure=figure,
+    smoke={"d": 40, "n_test": 200, "alpha": (0.5, 2.0)},
     seeds=48,
     full={"d": 1000},
     full_seeds=32,

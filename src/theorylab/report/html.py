@@ -7,14 +7,16 @@ Layout of a report folder::
     DIR/<slug>/<variant>.json    the RunResult of each run (main + variants)
     DIR/<slug>/figure.png|.svg   the paper's key figure (theory lines, simulation points)
 
-``write_report(DIR)`` re-renders the HTML and figures from the JSON files alone, so runs made
-elsewhere (a cluster, a GPU machine) can be reported anywhere.
+``write_report(DIR, experiments)`` re-renders the HTML and figures from the JSON files alone, so
+runs made elsewhere (a cluster, a GPU machine) can be reported anywhere. The report knows no
+runner: the caller (the CLI, the runner) hands it the experiments.
 """
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,7 @@ import numpy as np
 
 from theorylab._version import __version__
 from theorylab.experiments.base import Experiment
-from theorylab.runner.registry import all_experiments
-from theorylab.runner.run import RunResult
+from theorylab.experiments.result import RunResult
 
 __all__ = ["load_results", "save_figure", "save_results", "write_report"]
 
@@ -63,11 +64,25 @@ def save_results(out: Path, results: list[RunResult]) -> None:
         )
 
 
-def load_results(out: Path) -> dict[str, list[RunResult]]:
-    """Results found under ``out`` by slug (main run first)."""
+def load_results(out: Path, experiments: Mapping[str, Experiment]) -> dict[str, list[RunResult]]:
+    """Results of the given experiments found under ``out``, by slug (main run first).
+
+    A file that is not a result of one of them (another slug, unreadable JSON, a result that
+    no longer matches its experiment's parameters) is skipped with a warning naming its path.
+    """
+    import warnings
+
     found: dict[str, list[RunResult]] = {}
     for path in sorted(out.glob("*/*.json")):
-        r = RunResult.from_dict(json.loads(path.read_text()))
+        try:
+            data = json.loads(path.read_text())
+            exp = experiments.get(data.get("slug"))
+            if exp is None:
+                continue
+            r = RunResult.from_dict(data, exp)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            warnings.warn(f"skipping {path}: {type(exc).__name__}: {exc}", stacklevel=2)
+            continue
         found.setdefault(r.slug, []).append(r)
     for runs in found.values():
         runs.sort(key=lambda r: (r.variant != "main", r.variant))
@@ -87,19 +102,26 @@ def _badge(passed: bool) -> str:
     return '<span class="pass">PASS</span>' if passed else '<span class="fail">FAIL</span>'
 
 
+def _resolution(x: float | None) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{100 * x:.2g} %"
+
+
 def _checks_table(result: RunResult) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(c.observable)}</td><td class=num>{_fmt(c.theory)}</td>"
+        f"<td>{html.escape(c.source)}</td>"
         f"<td class=num>{_fmt(c.simulation if c.simulation is not None else c.value)}</td>"
-        f"<td class=num>{_fmt(c.tolerance)}</td><td>{_badge(c.passed)}</td>"
-        f"<td>{html.escape(c.kind)}</td></tr>"
+        f"<td class=num>{_fmt(c.tolerance)}</td><td class=num>{_resolution(c.resolution)}</td>"
+        f"<td>{_badge(c.passed)}</td><td>{html.escape(c.kind)}</td></tr>"
         for c in result.checks
     )
     reasons = sorted({c.reason for c in result.checks})
     notes = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)
     return (
-        "<table><tr><th>observable</th><th>theory</th><th>simulation / value</th>"
-        f"<th>tolerance</th><th></th><th>kind</th></tr>{rows}</table>"
+        "<table><tr><th>observable</th><th>reference</th><th>from</th>"
+        "<th>simulation / value</th><th>tolerance</th><th>resolution</th><th></th><th>kind</th>"
+        f"</tr>{rows}</table><p>Resolution: the smallest relative error of the theory (either "
+        "sign) that the row would detect.</p>"
         f"<p>Tolerances:</p><ul>{notes}</ul>"
     )
 
@@ -115,8 +137,8 @@ def _experiment_page(exp: Experiment, runs: list[RunResult], folder: Path) -> st
         parts.append("<img class=full src='figure.png' alt='key figure'>")
     for r in runs:
         desc = next((v.description for v in exp.variants if v.name == r.variant), "")
-        seeds = r.simulation["seeds"] if r.simulation else 0
-        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        seeds = r.simulation.seeds if r.simulation else 0
+        params = ", ".join(f"{k}={v}" for k, v in r.params_dict.items())
         parts.append(
             f"<h2>{html.escape(r.variant)} run {_badge(r.passed)}</h2>"
             f"<p>{html.escape(desc)}</p><p><code>{html.escape(params)}</code><br>"
@@ -157,13 +179,15 @@ def _not_yet(reported: set[str]) -> str:
     return f"<h2>Not in this report</h2><ul>{items}</ul>"
 
 
-def write_report(out: Path, *, figures: bool = True) -> Path:
+def write_report(
+    out: Path, experiments: Mapping[str, Experiment], *, figures: bool = True
+) -> Path:
     """Render ``out/index.html`` and every experiment page from the results under ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
-    exps = all_experiments()
-    results = load_results(out)
+    exps = experiments
+    results = load_results(out, exps)
     rows = []
     for slug, runs in results.items():
         exp = exps.get(slug)

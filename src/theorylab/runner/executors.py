@@ -39,6 +39,17 @@ class ExecutorSpec:
     folder: str = "theorylab-jobs"
     slurm: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def threads_per_task(self) -> int | None:
+        """BLAS/torch threads of each task: this machine's cores shared among ``jobs`` workers
+        when they run here (None — the worker's own default — for one in-process job and for
+        remote dask/Slurm workers, whose cores this machine does not know)."""
+        if self.name == "slurm" or (self.name == "dask" and self.address):
+            return None
+        if self.name == "local" and self.jobs == 1:
+            return None
+        return max(1, (os.cpu_count() or 1) // self.jobs)
+
     def __post_init__(self) -> None:
         if self.name not in EXECUTORS:
             raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got '{self.name}'")

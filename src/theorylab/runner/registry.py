@@ -7,32 +7,62 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from functools import cache
 
 import theorylab.experiments as _experiments_pkg
 from theorylab.catalogue import PAPERS, Paper
 from theorylab.experiments.base import Experiment
 
-__all__ = ["UnknownExperiment", "all_experiments", "get", "resolve_slug", "unregistered"]
+__all__ = [
+    "UnknownExperiment",
+    "all_experiments",
+    "get",
+    "import_errors",
+    "resolve_slug",
+    "unregistered",
+]
 
 
 class UnknownExperiment(ValueError):
     """A slug or arXiv id that names no implemented experiment."""
 
 
+#: Modules of the experiments package that are part of the contract, not papers.
+_CONTRACT_MODULES = {"base", "checks", "contract", "params", "plotting", "result"}
+
+
 @cache
-def all_experiments() -> dict[str, Experiment]:
-    """Implemented experiments by slug, in catalogue order."""
+def _scan() -> tuple[dict[str, Experiment], dict[str, str]]:
     found: dict[str, Experiment] = {}
+    errors: dict[str, str] = {}
     for info in pkgutil.iter_modules(_experiments_pkg.__path__):
-        if info.name.startswith("_") or info.name == "base":
+        if info.name.startswith("_") or info.name in _CONTRACT_MODULES:
             continue
-        module = importlib.import_module(f"{_experiments_pkg.__name__}.{info.name}")
+        try:
+            module = importlib.import_module(f"{_experiments_pkg.__name__}.{info.name}")
+        except Exception as exc:  # one broken paper module must not take the others down
+            errors[info.name] = f"{type(exc).__name__}: {exc}"
+            warnings.warn(
+                f"experiment module {info.name!r} failed to import: {errors[info.name]}",
+                stacklevel=3,
+            )
+            continue
         exp = getattr(module, "EXPERIMENT", None)
         if isinstance(exp, Experiment):
             found[exp.slug] = exp
     order = {p.slug: i for i, p in enumerate(PAPERS)}
-    return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], len(order))))
+    return dict(sorted(found.items(), key=lambda kv: order.get(kv[0], len(order)))), errors
+
+
+def all_experiments() -> dict[str, Experiment]:
+    """Implemented experiments by slug, in catalogue order."""
+    return _scan()[0]
+
+
+def import_errors() -> dict[str, str]:
+    """Paper modules that failed to import (module name → error); the contract test wants {}."""
+    return _scan()[1]
 
 
 def _paper(key: str) -> Paper | None:

@@ -4,91 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from theorylab.experiments.base import CheckResult, Experiment, params_to_dict
+from theorylab.experiments.base import Experiment, params_to_dict
+from theorylab.experiments.result import RunResult, SimulationStats
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
 from theorylab.runner.store import Store
-from theorylab.runner.tasks import Task, execute, to_jsonable
-from theorylab.theory.fixed_point import SolverStatus
+from theorylab.runner.tasks import Task, execute
 
-__all__ = ["RunResult", "run", "seed_statistics"]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Everything ``theorylab run`` reports (``to_dict`` gives the JSON document)."""
-
-    slug: str
-    params: dict[str, Any]
-    theory: dict[str, Any]
-    solver: SolverStatus
-    simulation: dict[str, Any] | None  # {"mean", "sem", "seeds"} or None (theory only)
-    checks: tuple[CheckResult, ...]
-    elapsed_s: float
-    timings: dict[str, float]
-    variant: str = "main"
-
-    @property
-    def passed(self) -> bool:
-        return self.solver.converged and all(c.passed for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(
-            {
-                "slug": self.slug,
-                "variant": self.variant,
-                "params": self.params,
-                "theory": self.theory,
-                "solver": self.solver.as_dict(),
-                "simulation": self.simulation,
-                "checks": [c.as_dict() for c in self.checks],
-                "passed": self.passed,
-                "elapsed_s": self.elapsed_s,
-                "timings": self.timings,
-            }
-        )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
-        solver = data.get("solver") or {}
-        return cls(
-            slug=data["slug"],
-            params=dict(data["params"]),
-            theory=dict(data["theory"]),
-            solver=SolverStatus(
-                bool(solver.get("converged", True)),
-                int(solver.get("iterations", 0)),
-                float(solver.get("residual") or 0.0),
-                solver.get("method", ""),
-                solver.get("message", ""),
-            ),
-            simulation=data.get("simulation"),
-            checks=tuple(CheckResult(**c) for c in data.get("checks", [])),
-            elapsed_s=float(data["elapsed_s"]),
-            timings=dict(data.get("timings", {})),
-            variant=data.get("variant", "main"),
-        )
-
-
-def seed_statistics(per_seed: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Mean and standard error over seeds of every observable (elementwise for arrays)."""
-    mean: dict[str, Any] = {}
-    sem: dict[str, Any] = {}
-    for name in per_seed[0]:
-        stack = np.asarray([np.asarray(s[name], dtype=float) for s in per_seed])
-        mean[name] = stack.mean(axis=0)
-        if len(per_seed) > 1:
-            sem[name] = stack.std(axis=0, ddof=1) / np.sqrt(len(per_seed))
-        else:
-            sem[name] = np.full_like(mean[name], np.nan)
-    return mean, sem
+__all__ = ["RunResult", "run"]
 
 
 def run(
@@ -102,6 +29,7 @@ def run(
     store: str | Path | None = None,
     progress: bool = False,
     variant: str = "main",
+    device: str = "cpu",
 ) -> RunResult:
     """Theory, simulation over seeds and checks of ``experiment`` at one setting.
 
@@ -114,7 +42,8 @@ def run(
     preset
         ``"quick"`` (the defaults) or ``"full"`` (the experiment's full size).
     seeds
-        Number of simulation seeds (0, 1, ... ``seeds − 1``); default: the experiment's.
+        Number of simulation seeds (0, 1, ... ``seeds − 1``, at least 1); default: the
+        experiment's.
     simulate
         If false, only the theory and the theory-only checks run.
     executor
@@ -123,39 +52,52 @@ def run(
         If given, seeds already stored there are reused and new ones are stored.
     progress
         Show a progress bar over seeds.
+    device
+        torch device of the simulations (``"cpu"``, ``"cuda"``, ...).
+
+    Returns
+    -------
+    RunResult
+        ``passed`` only if the theory converged, at least one check ran, and all passed.
     """
     exp = get(experiment)
+    if seeds is not None and (isinstance(seeds, bool) or int(seeds) < 1):
+        raise ValueError(f"seeds must be >= 1, got {seeds!r} (use simulate=False for theory only)")
     start = time.perf_counter()
     p = exp.make_params(params, preset=preset)
-    pdict = params_to_dict(p)
     t0 = time.perf_counter()
     theory_obs, status = exp.split_theory(exp.theory(p))
     theory_s = time.perf_counter() - t0
 
-    sim_summary = None
-    mean = sem = None
+    stats = None
     sim_s = 0.0
-    n_seeds = exp.default_seeds(preset) if seeds is None else seeds
-    if simulate and n_seeds > 0:
+    if simulate:
+        n_seeds = exp.default_seeds(preset) if seeds is None else int(seeds)
         t0 = time.perf_counter()
-        per_seed = _simulate_seeds(exp, pdict, n_seeds, executor or ExecutorSpec(), store, progress)
-        mean, sem = seed_statistics(per_seed)
-        sim_summary = {"mean": mean, "sem": sem, "seeds": n_seeds}
+        per_seed = _simulate_seeds(
+            exp, params_to_dict(p), n_seeds, executor or ExecutorSpec(), store, progress, device
+        )
+        stats = SimulationStats.from_seeds(per_seed)
         sim_s = time.perf_counter() - t0
 
-    rows: list[CheckResult] = []
-    for check in exp.checks:
-        rows.extend(check.evaluate(p, theory_obs, mean, sem, exp.axes))
+    rows = exp.evaluate(
+        p,
+        theory_obs,
+        stats.mean if stats else None,
+        stats.sem if stats else None,
+        stats.seeds if stats else 0,
+    )
     return RunResult(
         slug=exp.slug,
-        params=pdict,
+        params=p,
         theory=theory_obs,
         solver=status,
-        simulation=sim_summary,
+        simulation=stats,
         checks=tuple(rows),
         elapsed_s=time.perf_counter() - start,
         timings={"theory_s": theory_s, "simulation_s": sim_s},
         variant=variant,
+        device=device,
     )
 
 
@@ -166,8 +108,20 @@ def _simulate_seeds(
     spec: ExecutorSpec,
     store: str | Path | None,
     progress: bool,
+    device: str,
 ) -> list[dict[str, Any]]:
-    tasks = [Task.make(exp.slug, pdict, seed, "simulation") for seed in range(n_seeds)]
+    tasks = [
+        Task.make(
+            exp.slug,
+            pdict,
+            seed,
+            "simulation",
+            protocol=exp.protocol,
+            device=device,
+            threads=spec.threads_per_task,
+        )
+        for seed in range(n_seeds)
+    ]
     results: dict[int, dict[str, Any]] = {}
     root = None
     if store is not None:

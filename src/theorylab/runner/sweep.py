@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from theorylab._version import __version__
-from theorylab.experiments.base import Experiment, iter_elements, make_params, params_to_dict
+from theorylab.experiments.base import Experiment, make_params, params_to_dict
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
@@ -58,13 +57,21 @@ def expand_grid(
 
 
 def sweep_tasks(
-    exp: Experiment, points: list[dict[str, Any]], seeds: int, simulate: bool
+    exp: Experiment,
+    points: list[dict[str, Any]],
+    seeds: int,
+    simulate: bool,
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> list[Task]:
+    """The theory task of every point and, with ``simulate``, one task per seed."""
+    opts = {"protocol": exp.protocol, "device": device, "threads": threads}
     tasks = []
     for pdict in points:
-        tasks.append(Task.make(exp.slug, pdict, None, "theory"))
+        tasks.append(Task.make(exp.slug, pdict, None, "theory", **opts))
         if simulate:
-            tasks.extend(Task.make(exp.slug, pdict, s, "simulation") for s in range(seeds))
+            tasks.extend(Task.make(exp.slug, pdict, s, "simulation", **opts) for s in range(seeds))
     return tasks
 
 
@@ -79,18 +86,25 @@ def sweep(
     executor: ExecutorSpec | None = None,
     store: str | Path = DEFAULT_STORE,
     progress: bool = False,
+    device: str = "cpu",
 ) -> SweepSummary:
     """Run ``experiment`` over ``grid`` (name → values), storing one record per task.
 
     A grid value may itself be a tuple for a tuple-valued parameter. Tasks already stored
-    (same experiment, parameters, seed, kind and package version) are skipped.
+    (same experiment, parameters, seed, kind and protocol version) are skipped.
     """
     exp = get(experiment)
+    if seeds is not None and simulate and int(seeds) < 1:
+        raise ValueError(f"seeds must be >= 1 with simulate, got {seeds!r}")
     start = time.perf_counter()
     base = {**(exp.full if preset == "full" else {}), **(params or {})}
     points = expand_grid(exp, base, grid)
     n_seeds = exp.default_seeds(preset) if seeds is None else seeds
-    tasks = list({t.key: t for t in sweep_tasks(exp, points, n_seeds, simulate)}.values())
+    spec = executor or ExecutorSpec()
+    all_tasks = sweep_tasks(
+        exp, points, n_seeds, simulate, device=device, threads=spec.threads_per_task
+    )
+    tasks = list({t.key: t for t in all_tasks}.values())
     st = Store(Path(store))
     st.clean_temporary(exp.slug)
     done = st.keys(exp.slug)
@@ -99,7 +113,7 @@ def sweep(
     unconverged = 0
     carried = unregistered(exp)
     for fut in run_tasks(
-        executor or ExecutorSpec(),
+        spec,
         execute,
         [(t, str(st.root), carried) for t in todo],
         desc=f"sweep {exp.slug}",
@@ -130,22 +144,21 @@ def load(
     experiment: str | Experiment,
     store: str | Path = DEFAULT_STORE,
     *,
-    all_versions: bool = False,
+    all_protocols: bool = False,
 ) -> pd.DataFrame:
     """All stored records of an experiment as a long ("tidy") DataFrame.
 
     One row per (task, observable, element): columns ``kind``, ``seed``, the parameters (a grid
     parameter holding a single value, as in a sweep over it, is a scalar column like the
-    others), the coordinates of the element along its axes (e.g. ``alpha``), ``observable``,
-    ``value``, ``converged`` (theory rows), ``version`` and ``key``. Mean and sem over seeds are
-    then a ``groupby`` away. Only records of the installed theorylab version are returned unless
-    ``all_versions``.
+    others), the coordinates of the element along its axes (a grid parameter such as ``alpha``
+    or a declared dimension such as ``layer``), ``observable``, ``value``, ``converged`` (theory
+    rows), ``protocol`` and ``key``. Mean and sem over seeds are then a ``groupby`` away. Only
+    records of the experiment's current protocol are returned unless ``all_protocols``.
     """
     exp = get(experiment)
-    axes = exp.axes
     rows: list[dict[str, Any]] = []
     for rec in Store(Path(store)).records(exp.slug):
-        if not all_versions and rec.get("version") != __version__:
+        if not all_protocols and rec.get("protocol", 1) != exp.protocol:
             continue
         p = make_params(exp.params, rec["params"])
         fixed = {
@@ -155,7 +168,7 @@ def load(
         fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
         converged = rec.get("solver", {}).get("converged") if rec["kind"] == "theory" else None
         for name, value in rec["observables"].items():
-            for coords, x in _elements(value, axes.get(name, ()), p):
+            for coords, x in _elements(exp, p, name, value):
                 rows.append(
                     {
                         "kind": rec["kind"],
@@ -165,19 +178,19 @@ def load(
                         "observable": name,
                         "value": x,
                         "converged": converged,
-                        "version": rec.get("version"),
+                        "protocol": rec.get("protocol", 1),
                         "key": rec["key"],
                     }
                 )
-    columns = ["kind", "seed", "observable", "value", "converged", "version", "key"]
+    columns = ["kind", "seed", "observable", "value", "converged", "protocol", "key"]
     df = pd.DataFrame(rows, columns=None if rows else columns)
     if rows:
         df["seed"] = df["seed"].astype("Int64")
     return df
 
 
-def _elements(value: Any, ax: tuple[str, ...], params: Any):
+def _elements(exp: Experiment, params: Any, name: str, value: Any):
     try:
-        yield from iter_elements(np.asarray(value, dtype=float), ax, params)
+        yield from exp.elements(params, name, np.asarray(value, dtype=float))
     except (ValueError, TypeError):
         yield {}, value

@@ -6,9 +6,9 @@ runs in-process, in a process pool, on a dask worker or in a Slurm job.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import math
 import os
 import socket
 import time
@@ -17,44 +17,45 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
 from theorylab._version import __version__
-from theorylab.experiments.base import make_params
+from theorylab.experiments.params import make_params
+from theorylab.experiments.result import to_jsonable
 
-__all__ = ["Task", "execute", "to_jsonable"]
+__all__ = ["Task", "execute", "thread_limit", "to_jsonable"]
 
 Kind = Literal["theory", "simulation"]
 
 
-def to_jsonable(value: Any) -> Any:
-    """numpy scalars/arrays → Python floats/lists; non-finite floats → None (strict JSON)."""
-    if hasattr(value, "as_dict"):
-        return to_jsonable(value.as_dict())
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return to_jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 @dataclass(frozen=True)
 class Task:
-    """One unit of work: the theory at a point, or one seed of its simulation."""
+    """One unit of work: the theory at a point, or one seed of its simulation.
+
+    The key hashes (slug, params, seed, kind, protocol): the experiment's protocol version, not
+    the package version, so records survive upgrades that do not change how a simulation is
+    done. ``device`` and ``threads`` say where and how wide the task runs; they are not part
+    of the key (a seed gives the same problem on every device).
+    """
 
     slug: str
     params: str  # canonical JSON of the params dict (hashable, order-independent)
     seed: int | None
     kind: Kind
+    protocol: int = 1
+    device: str = "cpu"
+    threads: int | None = None
 
     @classmethod
-    def make(cls, slug: str, params: dict[str, Any], seed: int | None, kind: Kind) -> Task:
+    def make(
+        cls,
+        slug: str,
+        params: dict[str, Any],
+        seed: int | None,
+        kind: Kind,
+        *,
+        protocol: int = 1,
+        device: str = "cpu",
+        threads: int | None = None,
+    ) -> Task:
         if kind == "theory":
             seed = None
         elif kind != "simulation":
@@ -64,7 +65,7 @@ class Task:
         else:
             seed = int(seed)  # numpy integers too (the key and the record are JSON)
         canonical = json.dumps(to_jsonable(params), sort_keys=True, separators=(",", ":"))
-        return cls(slug, canonical, seed, kind)
+        return cls(slug, canonical, seed, kind, int(protocol), device, threads)
 
     @property
     def params_dict(self) -> dict[str, Any]:
@@ -72,8 +73,8 @@ class Task:
 
     @property
     def key(self) -> str:
-        """Content hash of the task and of the package version."""
-        blob = json.dumps([self.slug, self.params, self.seed, self.kind, __version__])
+        """Content hash of the task and of the experiment's protocol version."""
+        blob = json.dumps([self.slug, self.params, self.seed, self.kind, self.protocol])
         return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -87,6 +88,43 @@ def execute(task: Task, store_root: str | None = None, experiment: Any = None) -
 
     exp = get(task.slug) if experiment is None else experiment
     params = make_params(exp.params, task.params_dict)
+    with thread_limit(task.threads):
+        return _execute(task, exp, params, store_root)
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int | None):
+    """Limit BLAS (threadpoolctl) and torch intra-op threads to ``threads`` for the block, so
+    that parallel workers share the cores instead of spinning against each other."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = _torch_if_loaded()
+    before = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=threads):
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if torch is not None and before is not None:
+                torch.set_num_threads(before)
+
+
+def _torch_if_loaded():
+    import sys
+
+    return sys.modules.get("torch")
+
+
+def _execute(task: Task, exp: Any, params: Any, store_root: str | None) -> dict[str, Any]:
+    if task.kind == "simulation" and _torch_if_loaded() is None and task.threads is not None:
+        with contextlib.suppress(ImportError):  # torch threads are set before its first use
+            import torch
+
+            torch.set_num_threads(task.threads)
     start = time.perf_counter()
     record: dict[str, Any] = {
         "key": task.key,
@@ -94,13 +132,15 @@ def execute(task: Task, store_root: str | None = None, experiment: Any = None) -
         "kind": task.kind,
         "seed": task.seed,
         "params": task.params_dict,
+        "protocol": task.protocol,
         "version": __version__,
     }
     if task.kind == "theory":
         observables, status = exp.split_theory(exp.theory(params))
         record["solver"] = status.as_dict()
     else:
-        observables = exp.simulate(params, task.seed)
+        observables = exp.simulate(params, task.seed, device=task.device)
+        record["device"] = task.device
     record["observables"] = to_jsonable(observables)
     record["elapsed_s"] = time.perf_counter() - start
     record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-__all__ = ["ACTIVATIONS", "DOOR_KNEE", "DOOR_SLOPE", "Activation", "parse_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "DOOR_KNEE",
+    "DOOR_SLOPE",
+    "ODD_NAMES",
+    "TORCH_NAMES",
+    "Activation",
+    "gaussian_mean",
+    "parse_activation",
+]
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -73,6 +82,13 @@ ACTIVATIONS: Mapping[str, Callable[[np.ndarray], np.ndarray]] = types.MappingPro
     }
 )
 """Read-only registry of numpy implementations, keyed by activation name."""
+
+#: Names that also have a torch implementation (:mod:`theorylab.models.activations`; a test keeps
+#: the two in step). Kept here so that validating a setting never imports torch.
+TORCH_NAMES: frozenset[str] = frozenset(ACTIVATIONS)
+
+#: Odd activations: E σ(z) = 0 exactly for any centred Gaussian z, at any input scale.
+ODD_NAMES: frozenset[str] = frozenset({"cube", "door", "erf", "linear", "sign", "tanh"})
 
 
 def _check_scale(scale: float, where: str) -> float:
@@ -178,3 +194,13 @@ def parse_activation(spec: str | Activation | Callable[[np.ndarray], np.ndarray]
     raise TypeError(
         f"activation must be a string, an Activation or a callable, got {type(spec).__name__}"
     )
+
+
+def gaussian_mean(spec: str | Activation) -> float:
+    """E σ(z) for z ~ N(0, 1): exactly 0 for the odd names, else by Gaussian quadrature."""
+    act = parse_activation(spec)
+    if act.is_registered and act.name in ODD_NAMES:
+        return 0.0
+    from theorylab.theory.hermite import hermite_coefficients
+
+    return float(hermite_coefficients(act, variance=1.0).kappa0)

@@ -1,0 +1,169 @@
+"""Results as data: what a run of an experiment produced, typed, and its JSON round trip.
+
+A :class:`RunResult` holds the ``Params`` object, the theory observables and the simulation's
+mean and sem over seeds as numpy arrays (floats for scalars), and the check rows.
+``to_dict`` gives the JSON document of ``theorylab run --json``; ``from_dict(doc, experiment)``
+rebuilds the typed result, so figures and reports never undo the JSON round trip by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from theorylab.experiments.checks import CheckResult
+from theorylab.experiments.params import make_params, params_to_dict
+from theorylab.theory.fixed_point import SolverStatus
+
+__all__ = ["RunResult", "SimulationStats", "to_jsonable", "typed_observables"]
+
+
+def to_jsonable(value: Any) -> Any:
+    """numpy scalars/arrays → Python floats/lists; non-finite floats → None (strict JSON)."""
+    if hasattr(value, "as_dict"):
+        return to_jsonable(value.as_dict())
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return to_jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _typed(value: Any) -> Any:
+    if value is None:
+        return math.nan
+    if isinstance(value, list):
+        try:
+            return np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return value
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float | np.generic | np.ndarray):
+        return np.asarray(value, dtype=float) if isinstance(value, np.ndarray) else float(value)
+    return value
+
+
+def typed_observables(obs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """JSON observables back to floats and float arrays (None, i.e. NaN in JSON, → nan)."""
+    if obs is None:
+        return None
+    return {k: _typed(v) for k, v in obs.items()}
+
+
+@dataclass(frozen=True)
+class SimulationStats:
+    """Mean and standard error over ``seeds`` simulation seeds, per observable."""
+
+    mean: dict[str, Any]
+    sem: dict[str, Any]
+    seeds: int
+
+    @classmethod
+    def from_seeds(cls, per_seed: list[dict[str, Any]]) -> SimulationStats:
+        """Mean and standard error over seeds of every observable (elementwise for arrays)."""
+        mean: dict[str, Any] = {}
+        sem: dict[str, Any] = {}
+        for name in per_seed[0]:
+            stack = np.asarray([np.asarray(s[name], dtype=float) for s in per_seed])
+            m = stack.mean(axis=0)
+            if len(per_seed) > 1:
+                e = stack.std(axis=0, ddof=1) / np.sqrt(len(per_seed))
+            else:
+                e = np.full_like(m, np.nan)
+            mean[name] = float(m) if m.ndim == 0 else m
+            sem[name] = float(e) if np.ndim(e) == 0 else e
+        return cls(mean, sem, len(per_seed))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "sem": self.sem, "seeds": self.seeds}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything ``theorylab run`` reports (``to_dict`` gives the JSON document)."""
+
+    slug: str
+    params: Any  # the experiment's Params instance
+    theory: dict[str, Any]
+    solver: SolverStatus
+    simulation: SimulationStats | None
+    checks: tuple[CheckResult, ...]
+    elapsed_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+    variant: str = "main"
+    device: str = "cpu"
+
+    @property
+    def passed(self) -> bool:
+        """Converged theory, at least one check, and every check passed."""
+        return self.solver.converged and bool(self.checks) and all(c.passed for c in self.checks)
+
+    @property
+    def params_dict(self) -> dict[str, Any]:
+        return params_to_dict(self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(
+            {
+                "slug": self.slug,
+                "variant": self.variant,
+                "params": self.params_dict,
+                "theory": self.theory,
+                "solver": self.solver.as_dict(),
+                "simulation": self.simulation,
+                "checks": [c.as_dict() for c in self.checks],
+                "passed": self.passed,
+                "elapsed_s": self.elapsed_s,
+                "timings": self.timings,
+                "device": self.device,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], experiment: Any) -> RunResult:
+        """Rebuild a result of ``experiment`` from its JSON document (typed again)."""
+        solver = data.get("solver") or {}
+        sim = data.get("simulation")
+        stats = None
+        if sim is not None:
+            stats = SimulationStats(
+                typed_observables(sim["mean"]) or {},
+                typed_observables(sim["sem"]) or {},
+                int(sim["seeds"]),
+            )
+        rows = []
+        for c in data.get("checks", []):
+            c = dict(c)
+            for key in ("theory", "simulation", "value", "resolution"):
+                if key in c and c[key] is None and key in ("theory", "resolution"):
+                    c[key] = math.nan if key == "theory" else None
+            rows.append(CheckResult(**c))
+        return cls(
+            slug=data["slug"],
+            params=make_params(experiment.params, data["params"]),
+            theory=typed_observables(data["theory"]) or {},
+            solver=SolverStatus(
+                bool(solver.get("converged", True)),
+                int(solver.get("iterations", 0)),
+                float(solver.get("residual") or 0.0),
+                solver.get("method", ""),
+                solver.get("message", ""),
+            ),
+            simulation=stats,
+            checks=tuple(rows),
+            elapsed_s=float(data["elapsed_s"]),
+            timings=dict(data.get("timings", {})),
+            variant=data.get("variant", "main"),
+            device=data.get("device", "cpu"),
+        )
