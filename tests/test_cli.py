@@ -124,7 +124,7 @@ def test_arxiv_id_works_for_theory(tmp_path: Path) -> None:
 
 
 def test_arxiv_id_works_for_run_and_sweep(tmp_path: Path) -> None:
-    out = cli("run", ARXIV, "--seeds", "0", "--json", cwd=tmp_path)
+    out = cli("run", ARXIV, "--theory-only", "--json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["slug"] == SLUG
 
@@ -232,12 +232,14 @@ BAD = [
     (["run", SLUG, "-p", "d=0", "--seeds", "1"], r"\bd\b"),
     (["theory", SLUG, "-p", "activation=foo"], r"activation 'foo'"),
     (["theory", SLUG, "-p", "lam=0"], r"\blam\b"),
+    (["theory", SLUG, "-p", "activation=relu"], r"activation must have zero Gaussian mean"),
+    (["run", SLUG, "--seeds", "0"], r"--seeds"),
     (["theory", "no_such_paper"], r"no_such_paper"),
     (["theory", SLUG, "-p", "alpha"], r"-p.*alpha"),
     (["run", SLUG, "--executor", "nope", "--seeds", "1"], r"executor.*nope"),
     (["run", SLUG, "--jobs", "0"], r"--jobs"),
     (["run", SLUG, "--seeds", "-1"], r"--seeds"),
-    (["run", SLUG, "--quick", "--full", "--seeds", "0"], r"--quick.*--full"),
+    (["run", SLUG, "--quick", "--full", "--seeds", "1"], r"--quick.*--full"),
     (["theory", SLUG, "--bogus"], r"--bogus"),
     (["theory"], r"(?i)slug"),
 ]

@@ -275,6 +275,9 @@ def run(
         Path | None, typer.Option("--store", help="Reuse and keep seeds in this store.")
     ] = None,
     device: DeviceOpt = None,
+    theory_only: Annotated[
+        bool, typer.Option("--theory-only", help="No simulation: theory and its identities only.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Theory + simulation over seeds + checks. Exit 1 if a check fails."""
@@ -290,6 +293,7 @@ def run(
         overrides,
         preset=preset,
         seeds=seeds,
+        simulate=not theory_only,
         executor=spec,
         store=store,
         progress=not as_json,

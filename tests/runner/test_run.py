@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import theorylab as tl
-from theorylab.experiments.base import Experiment, element_label, iter_elements
+from theorylab.experiments.base import Experiment, element_label
+from theorylab.experiments.result import SimulationStats
 from theorylab.runner.registry import get
-from theorylab.runner.run import RunResult, run, seed_statistics
+from theorylab.runner.run import RunResult, run
 from theorylab.runner.store import Store
 
 SLUG = "bayes_extensive"
@@ -25,9 +26,9 @@ def counting(exp: Experiment) -> tuple[Experiment, list[int]]:
     """A copy of ``exp`` whose ``simulate`` records the seeds it is called with."""
     calls: list[int] = []
 
-    def simulate(params: Any, seed: int) -> dict[str, Any]:
+    def simulate(params: Any, seed: int, device: str = "cpu") -> dict[str, Any]:
         calls.append(seed)
-        return exp.simulate(params, seed)
+        return exp.simulate(params, seed, device=device)
 
     return dataclasses.replace(exp, simulate=simulate), calls
 
@@ -39,8 +40,7 @@ def result() -> RunResult:
 
 def _elements(exp: Experiment, params: Any, name: str, value: Any) -> dict[str, float]:
     return {
-        element_label(name, coords): x
-        for coords, x in iter_elements(value, exp.axes.get(name, ()), params)
+        element_label(name, coords): x for coords, x in exp.elements(params, name, value)
     }
 
 
@@ -48,10 +48,10 @@ def test_run_checks_are_consistent_with_its_numbers(result: RunResult) -> None:
     exp = get(SLUG)
     p = exp.make_params(SMALL)
     assert result.slug == SLUG
-    assert result.params["alpha"] == [0.5, 1.0]
-    assert result.params["d"] == 40
+    assert result.params.alpha == (0.5, 1.0)
+    assert result.params.d == 40
     assert result.simulation is not None
-    assert result.simulation["seeds"] == 4
+    assert result.simulation.seeds == 4
     assert result.solver.converged
 
     theory = {}
@@ -59,8 +59,8 @@ def test_run_checks_are_consistent_with_its_numbers(result: RunResult) -> None:
     sem = {}
     for name in ("eg_ridge_opt", "eg_ridge", "target_power"):
         theory |= _elements(exp, p, name, result.theory[name])
-        mean |= _elements(exp, p, name, result.simulation["mean"][name])
-        sem |= _elements(exp, p, name, result.simulation["sem"][name])
+        mean |= _elements(exp, p, name, result.simulation.mean[name])
+        sem |= _elements(exp, p, name, result.simulation.sem[name])
     agreement = [c for c in result.checks if c.kind == "agreement"]
     # eg_ridge_opt at 2 α, eg_ridge at 2 λ × 2 α, target_power
     assert sorted(c.observable for c in agreement) == sorted(theory)
@@ -71,6 +71,9 @@ def test_run_checks_are_consistent_with_its_numbers(result: RunResult) -> None:
         # every Agreement check of bayes_extensive: 3 sem + 1 % of the theory
         assert c.tolerance == pytest.approx(3 * sem[c.observable] + 0.01 * abs(c.theory))
         assert c.passed == (abs(c.simulation - c.theory) <= c.tolerance)
+        assert c.resolution == pytest.approx(
+            (c.tolerance + abs(c.simulation - c.theory)) / abs(c.theory)
+        )
         assert c.reason
 
     identity = [c for c in result.checks if c.kind == "theory identity"]
@@ -86,15 +89,21 @@ def test_run_checks_are_consistent_with_its_numbers(result: RunResult) -> None:
     assert result.passed == (result.solver.converged and all(c.passed for c in result.checks))
 
 
+def test_a_run_with_no_checks_does_not_pass() -> None:
+    exp = dataclasses.replace(get(SLUG), checks=())
+    res = run(exp, SMALL, simulate=False)
+    assert res.checks == () and not res.passed
+
+
 def test_run_simulation_is_the_mean_of_the_seeds(result: RunResult) -> None:
     exp = get(SLUG)
     p = exp.make_params(SMALL)
     per_seed = [exp.simulate(p, s) for s in range(4)]
     for name in ("eg_ridge_opt", "eg_ridge", "target_power"):
         stack = np.array([np.asarray(s[name], dtype=float) for s in per_seed])
-        np.testing.assert_array_equal(result.simulation["mean"][name], stack.mean(axis=0))
+        np.testing.assert_array_equal(result.simulation.mean[name], stack.mean(axis=0))
         np.testing.assert_allclose(
-            result.simulation["sem"][name], stack.std(axis=0, ddof=1) / 2.0, rtol=1e-12
+            result.simulation.sem[name], stack.std(axis=0, ddof=1) / 2.0, rtol=1e-12
         )
 
 
@@ -106,10 +115,14 @@ def test_run_theory_is_the_experiments_theory(result: RunResult) -> None:
         np.testing.assert_array_equal(result.theory[name], value)
 
 
-@pytest.mark.parametrize("kwargs", [{"seeds": 0}, {"simulate": False}])
-def test_run_without_simulation_gives_only_theory_identities(kwargs: dict) -> None:
+def test_run_refuses_zero_seeds() -> None:
+    with pytest.raises(ValueError, match="seeds must be >= 1"):
+        run(SLUG, SMALL, seeds=0)
+
+
+def test_run_without_simulation_gives_only_theory_identities() -> None:
     exp, calls = counting(get(SLUG))
-    res = run(exp, SMALL, **kwargs)
+    res = run(exp, SMALL, simulate=False)
     assert calls == []
     assert res.simulation is None
     assert res.timings["simulation_s"] == 0.0
@@ -126,7 +139,7 @@ def test_run_with_an_experiment_object_runs_that_experiment() -> None:
     res = run(exp, SMALL, seeds=3)
     assert sorted(calls) == [0, 1, 2]
     assert res.simulation is not None
-    assert res.simulation["seeds"] == 3
+    assert res.simulation.seeds == 3
 
 
 def test_run_reuses_seeds_from_the_store(tmp_path: Path) -> None:
@@ -174,11 +187,11 @@ def test_run_through_a_process_pool_matches_in_process(result: RunResult) -> Non
 
 def test_run_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="alpha"):
-        run(SLUG, {"alpha": -1.0}, seeds=0)
+        run(SLUG, {"alpha": -1.0}, simulate=False)
     with pytest.raises(ValueError, match="preset"):
-        run(SLUG, SMALL, preset="huge", seeds=0)
+        run(SLUG, SMALL, preset="huge", simulate=False)
     with pytest.raises(ValueError, match=r"not implemented|unknown"):
-        run("no_such_paper", seeds=0)
+        run("no_such_paper", simulate=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,7 +209,8 @@ def test_seed_statistics_by_hand() -> None:
         }
         for _ in range(5)
     ]
-    mean, sem = seed_statistics(per_seed)
+    stats = SimulationStats.from_seeds(per_seed)
+    mean, sem = stats.mean, stats.sem
     assert mean.keys() == sem.keys() == {"scalar", "vector", "matrix"}
     for name in mean:
         stack = np.array([np.asarray(s[name]) for s in per_seed])
@@ -209,7 +223,8 @@ def test_seed_statistics_by_hand() -> None:
 
 
 def test_seed_statistics_of_two_known_values() -> None:
-    mean, sem = seed_statistics([{"x": 1.0, "y": [0.0, 2.0]}, {"x": 3.0, "y": [0.0, 4.0]}])
+    stats = SimulationStats.from_seeds([{"x": 1.0, "y": [0.0, 2.0]}, {"x": 3.0, "y": [0.0, 4.0]}])
+    mean, sem = stats.mean, stats.sem
     assert float(mean["x"]) == 2.0
     assert float(sem["x"]) == pytest.approx(1.0)  # std (ddof=1) = √2, / √2
     np.testing.assert_allclose(mean["y"], [0.0, 3.0])
@@ -217,7 +232,8 @@ def test_seed_statistics_of_two_known_values() -> None:
 
 
 def test_seed_statistics_of_one_seed_has_no_error_bar() -> None:
-    mean, sem = seed_statistics([{"x": 1.5, "y": [1.0, 2.0]}])
+    stats = SimulationStats.from_seeds([{"x": 1.5, "y": [1.0, 2.0]}])
+    mean, sem = stats.mean, stats.sem
     assert float(mean["x"]) == 1.5
     assert math.isnan(float(sem["x"]))
     assert np.isnan(sem["y"]).all()
@@ -232,8 +248,14 @@ def test_seed_statistics_of_one_seed_has_no_error_bar() -> None:
 def test_run_result_round_trips_through_strict_json(result: RunResult) -> None:
     doc = result.to_dict()
     text = json.dumps(doc, allow_nan=False)
-    back = RunResult.from_dict(json.loads(text))
+    back = RunResult.from_dict(json.loads(text), get(SLUG))
     assert back.to_dict() == doc
+    assert back.params == result.params
+    assert isinstance(back.theory["eg_ridge"], np.ndarray) and back.theory["eg_ridge"].shape == (
+        2,
+        2,
+    )
+    assert isinstance(back.simulation.mean["eg_ridge_opt"], np.ndarray)
     assert back.checks == result.checks
     assert back.passed == result.passed
     assert back.solver.converged == result.solver.converged
@@ -242,7 +264,9 @@ def test_run_result_round_trips_through_strict_json(result: RunResult) -> None:
     assert set(doc) >= {"slug", "params", "theory", "simulation", "checks", "passed", "elapsed_s"}
     assert set(doc["simulation"]) == {"mean", "sem", "seeds"}
     for check in doc["checks"]:
-        assert {"observable", "theory", "simulation", "tolerance", "passed"} <= set(check)
+        assert {"observable", "theory", "simulation", "tolerance", "passed", "resolution"} <= set(
+            check
+        )
 
 
 def test_one_seed_result_is_strict_json() -> None:
@@ -251,5 +275,6 @@ def test_one_seed_result_is_strict_json() -> None:
     doc = res.to_dict()
     text = json.dumps(doc, allow_nan=False)
     assert doc["simulation"]["sem"]["target_power"] is None
-    back = RunResult.from_dict(json.loads(text))
+    back = RunResult.from_dict(json.loads(text), get(SLUG))
     assert back.to_dict() == doc
+    assert math.isnan(back.simulation.sem["target_power"])

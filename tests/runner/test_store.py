@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from theorylab.experiments.result import to_jsonable
 from theorylab.runner import tasks as tasks_module
 from theorylab.runner.store import Store
-from theorylab.runner.tasks import Task, execute, to_jsonable
+from theorylab.runner.tasks import Task, execute
 
 SLUG = "bayes_extensive"
 SMALL = {"alpha": [0.5, 1.0], "lam": [0.01, 1.0], "d": 40, "n_test": 200}
@@ -176,11 +177,20 @@ def test_key_changes_with_every_part_of_the_task(change: str, kwargs: dict) -> N
     assert Task.make(**base).key != Task.make(**{**base, **kwargs}).key, change
 
 
-def test_key_changes_with_package_version(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_changes_with_the_protocol_not_with_the_package_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     task = Task.make(SLUG, SMALL, 0, "simulation")
     before = task.key
+    assert Task.make(SLUG, SMALL, 0, "simulation", protocol=2).key != before
     monkeypatch.setattr(tasks_module, "__version__", "999.0")
-    assert task.key != before
+    assert task.key == before
+
+
+def test_device_and_threads_are_not_part_of_the_key() -> None:
+    base = Task.make(SLUG, SMALL, 0, "simulation")
+    other = Task.make(SLUG, SMALL, 0, "simulation", device="cuda", threads=1)
+    assert other.key == base.key and other != base
 
 
 def test_theory_task_ignores_seed_and_simulation_needs_one() -> None:

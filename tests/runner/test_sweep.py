@@ -153,10 +153,10 @@ def test_sweep_adds_only_missing_tasks(tmp_path: Path) -> None:
 
 
 def _failing_on_odd_seeds(exp: Experiment) -> Experiment:
-    def simulate(params: Any, seed: int) -> dict[str, Any]:
+    def simulate(params: Any, seed: int, device: str = "cpu") -> dict[str, Any]:
         if seed % 2:
             raise RuntimeError(f"simulation failed at seed {seed}")
-        return exp.simulate(params, seed)
+        return exp.simulate(params, seed, device=device)
 
     return dataclasses.replace(exp, simulate=simulate)
 
@@ -305,18 +305,18 @@ def test_load_gives_one_row_per_element(swept: dict) -> None:
     # a scalar observable keeps its grid point: alpha is a one-value grid in every task
     power = df[(df["observable"] == "target_power") & (df["kind"] == "simulation")]
     assert set(power["alpha"]) == set(ALPHAS)
-    assert (df["version"] == tl.__version__).all()
+    assert (df["protocol"] == tl.get(SLUG).protocol).all()
 
 
-def test_load_skips_other_versions_unless_asked(swept: dict, tmp_path: Path) -> None:
+def test_load_skips_other_protocols_unless_asked(swept: dict, tmp_path: Path) -> None:
     store = tmp_path / "store"
     shutil.copytree(swept["local-1"]["store"], store)
     path = next((store / SLUG).glob("*.json"))
     rec = json.loads(path.read_text())
-    rec["version"] = "0.0.0-old"
+    rec["protocol"] = tl.get(SLUG).protocol + 1
     path.write_text(json.dumps(rec))
     current = tl.load(SLUG, store=store)
-    everything = tl.load(SLUG, store=store, all_versions=True)
+    everything = tl.load(SLUG, store=store, all_protocols=True)
     assert rec["key"] not in set(current["key"])
     assert rec["key"] in set(everything["key"])
 

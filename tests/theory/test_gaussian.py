@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from theorylab.theory.gaussian import expect, expect2, gauss_hermite
+from theorylab.theory.gaussian import (
+    AdaptiveExpectation,
+    QuadratureWarning,
+    expect,
+    expect2,
+    expect_adaptive,
+    gauss_hermite,
+)
 
 
 def double_factorial(m: int) -> int:
@@ -156,3 +163,66 @@ def test_expect2_rejects_invalid_covariances() -> None:
         expect2(lambda u, v: u * v, [[1.0, 2.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match="non-negative"):
         expect2(lambda u, v: u * v, [[-1.0, 0.0], [0.0, 1.0]])
+
+
+# ------------------------------------------------------------------------------------------
+# expect_adaptive: error-controlled nested trapezoidal rule
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variance", [0.0, 0.3, 1.0, 4.0, 25.0])
+@pytest.mark.parametrize("mean", [0.0, 0.7])
+def test_expect_adaptive_cos(variance: float, mean: float) -> None:
+    res = expect_adaptive(np.cos, variance=variance, mean=mean)
+    assert isinstance(res, AdaptiveExpectation)
+    assert isinstance(res.value, float) and isinstance(res.error, float)
+    assert res.converged
+    exact = math.cos(mean) * math.exp(-variance / 2)
+    assert abs(res.value - exact) <= res.error + 1e-16
+    assert res.error <= 1e-12
+
+
+@pytest.mark.parametrize("k", range(0, 13, 3))
+def test_expect_adaptive_moments(k: int) -> None:
+    expected = double_factorial(k - 1) if k % 2 == 0 else 0.0
+    res = expect_adaptive(lambda z: z**k, variance=2.0)
+    assert res.value == pytest.approx(expected * 2.0 ** (k / 2), rel=1e-13, abs=1e-13)
+
+
+def test_expect_adaptive_steep_and_vector_valued() -> None:
+    # E tanh(10 z)^2 has no closed form; compare the rows against each other's known values.
+    res = expect_adaptive(lambda z: np.stack([z**2, np.cos(z), np.tanh(10 * z) ** 2]))
+    assert res.converged
+    assert res.value.shape == res.error.shape == (3,)
+    np.testing.assert_allclose(res.value[:2], [1.0, math.exp(-0.5)], rtol=0, atol=1e-14)
+    assert np.all(res.error <= 1e-12 * (1 + np.abs(res.value)))
+    assert res.nodes <= 4097
+
+
+def test_expect_adaptive_fast_growth_widens_the_window() -> None:
+    # E exp(3 z), z ~ N(0, 25): the integrand peaks 15 standard deviations out.
+    res = expect_adaptive(lambda z: np.exp(3 * z), variance=25.0)
+    assert res.converged
+    assert res.value == pytest.approx(math.exp(9 * 25 / 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("max_nodes", [129, 513, 4097])
+def test_expect_adaptive_step_function_warns_and_bounds_its_error(max_nodes: int) -> None:
+    # P(z > 0.3): a jump, O(h) convergence; the tolerance is not reached.
+    exact = 0.5 * math.erfc(0.3 / math.sqrt(2))
+    with pytest.warns(QuadratureWarning, match="not reached"):
+        res = expect_adaptive(lambda z: (z > 0.3).astype(float), max_nodes=max_nodes)
+    assert not res.converged
+    assert res.nodes <= max(max_nodes, 129)
+    assert abs(res.value - exact) <= res.error
+
+
+def test_expect_adaptive_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="variance"):
+        expect_adaptive(np.cos, variance=-1.0)
+    with pytest.raises(ValueError, match="rtol and atol"):
+        expect_adaptive(np.cos, rtol=0.0, atol=0.0)
+    with pytest.raises(ValueError, match="n must be"):
+        expect_adaptive(np.cos, max_nodes=0)
+    with pytest.raises(ValueError, match="not finite"), np.errstate(divide="ignore"):
+        expect_adaptive(lambda z: 1 / z)

@@ -96,6 +96,90 @@ def test_brute_force_minimum_over_factorisations_equals_the_cost():
     assert res.fun >= rc.linear_cost(_svals(a), depth) * (1 - 1e-12)
 
 
+# ------------------------------------------------------------------------------ rank rule
+
+
+def _orthonormal(rng, n: int, k: int) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.normal(size=(n, k)))
+    return q
+
+
+RANK_DEFICIENT_SHAPES = [(3, 3), (4, 3), (3, 5), (5, 5), (6, 4), (4, 7), (8, 5)]
+DEPTHS = [2, 5, 16, 64, 128]
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("shape", RANK_DEFICIENT_SHAPES)
+def test_cost_of_exactly_rank_deficient_matrices(shape, rank, depth):
+    # A = U diag(s) Vᵀ with known non-zero singular values s: its SVD returns min(shape) - rank
+    # round-off values ~1e-16 s_max, each of which would add L (1e-16)^{2/L} (≈ 0.3 at L = 64).
+    rng = np.random.default_rng(1000 * shape[0] + 10 * shape[1] + rank)
+    exact = np.sort(rng.uniform(0.2, 5.0, size=rank))[::-1]
+    a = _orthonormal(rng, shape[0], rank) @ np.diag(exact) @ _orthonormal(rng, shape[1], rank).T
+    s = _svals(a)
+    assert s.size == min(shape)
+    expected = depth * np.sum(exact ** (2.0 / depth))
+    assert rc.linear_cost(s, depth) == pytest.approx(expected, rel=1e-12)
+    r0, r1, r2 = rc.linear_expansion(s)
+    assert r0 == rank
+    assert r1 == pytest.approx(2 * np.sum(np.log(exact)), rel=1e-12, abs=1e-12)
+    assert r2 == pytest.approx(2 * np.sum(np.log(exact) ** 2), rel=1e-12, abs=1e-12)
+    ws = rc.balanced_factors(a, depth)
+    assert ws[0].shape == (rank, shape[1])
+    assert _norm2(ws) == pytest.approx(expected, rel=1e-12)
+    assert np.sum(rc.nonzero_singular_values(s)) == rank
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("shape", RANK_DEFICIENT_SHAPES)
+def test_cost_of_low_rank_products(shape, rank, depth):
+    # A = B C (B: m × r, C: r × n) as formed in floating point; its non-zero singular values
+    # are those of the r × r matrix R_B R_Cᵀ (B = Q_B R_B, Cᵀ = Q_C R_C), computed accurately.
+    rng = np.random.default_rng(7 * shape[0] + shape[1] + 100 * rank)
+    b, c = rng.normal(size=(shape[0], rank)), rng.normal(size=(rank, shape[1]))
+    exact = _svals(np.linalg.qr(b)[1] @ np.linalg.qr(c.T)[1].T)
+    s = _svals(b @ c)
+    expected = depth * np.sum(exact ** (2.0 / depth))
+    assert rc.linear_cost(s, depth) == pytest.approx(expected, rel=1e-12)
+    assert rc.linear_expansion(s).r0 == rank
+
+
+def test_round_off_singular_values_used_to_count():
+    # The bug the rank rule fixes: a rank-2 3 × 3 matrix, all values summed (rtol=0).
+    rng = np.random.default_rng(0)
+    a = _orthonormal(rng, 3, 2) @ np.diag([2.0, 0.7]) @ _orthonormal(rng, 3, 2).T
+    s = _svals(a)
+    assert 0 < s[2] < 1e-15
+    exact = {depth: depth * (2.0 ** (2 / depth) + 0.7 ** (2 / depth)) for depth in (5, 64)}
+    assert rc.linear_cost(s, 5, rtol=0) / exact[5] - 1 > 1e-8
+    assert rc.linear_cost(s, 64, rtol=0) / exact[64] - 1 > 0.1
+    assert rc.linear_cost(s, 64) == pytest.approx(exact[64], rel=1e-14)
+    assert rc.linear_expansion(s, rtol=0).r0 == 3
+    assert rc.linear_expansion(s).r0 == 2
+
+
+def test_rank_rule_is_relative_and_batched():
+    assert rc.RANK_RTOL / np.finfo(float).eps == 512
+    # relative to s_max: 1e-12 counts, 1e-14 does not
+    s = np.array([[1e6, 1e-6, 1e-8], [1.0, 1e-14, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(
+        rc.nonzero_singular_values(s),
+        [[True, True, False], [True, False, False], [False, False, False]],
+    )
+    np.testing.assert_allclose(
+        rc.linear_cost(s, 4), [4 * (1e6**0.5 + 1e-6**0.5), 4.0, 0.0], rtol=1e-14
+    )
+    np.testing.assert_array_equal(rc.linear_expansion(s).r0, [2.0, 1.0, 0.0])
+    # an explicit atol still applies on top of the relative rule
+    assert rc.linear_expansion(s[0], atol=1e-3).r0 == 1
+    # the order of the input does not matter
+    np.testing.assert_array_equal(rc.nonzero_singular_values([1e-17, 1.0]), [False, True])
+    with pytest.raises(ValueError, match="rtol"):
+        rc.linear_cost([1.0], 2, rtol=-1.0)
+
+
 # ------------------------------------------------------------------------------ expansion
 
 

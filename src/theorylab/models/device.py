@@ -26,7 +26,7 @@ def check_device(device: str) -> None:
         torch.empty(0, device=device)
     except (RuntimeError, AssertionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"device {device!r} is not usable here ({reason})") from None
+        raise ValueError(f"{device}: not usable here ({reason})") from None
 
 
 def torch_generator(slug: str, seed: int, purpose: str) -> torch.Generator:

@@ -228,10 +228,15 @@ DEFAULT_MAX_NODES = 4097
 # when the integrand is not negligible near the edge of the narrower one (fast-growing f).
 _STEP0 = 13.0 / 32
 _HALF_WIDTHS = (13.0, 26.0, 38.0)
-# error = _SAFETY |Q_{h/2} - Q_h| + _ROUNDOFF sum |w f| + edge: the difference of two successive
-# rules over-estimates the error of the finer one by orders of magnitude when the rule converges
-# geometrically, and still bounds it, with the factor 2, for a jump discontinuity (O(h) error).
+# Error estimate of the finer of two successive rules, d_j = |Q_{h/2} - Q_h|:
+#   2 d_j                  if d_j <= 1e-3 d_{j-1} (geometric convergence: d_j is then a gross
+#                          over-estimate, the true error being of order d_j**2),
+#   max(2 d_j, d_{j-1})    otherwise (algebraic convergence of an integrand with kinks or jumps,
+#                          where the error oscillates with the offset of the kinks from the grid
+#                          and d_j alone can be smaller than the error),
+# plus _ROUNDOFF sum |w f| and the truncation proxy.
 _SAFETY = 2.0
+_GEOMETRIC_RATIO = 1e-3
 _ROUNDOFF = 8 * float(np.finfo(float).eps)
 
 
@@ -252,7 +257,9 @@ class AdaptiveExpectation:
     nodes : int
         Number of points at which the integrand was evaluated.
     converged : bool
-        Whether ``error <= atol + rtol * |value|`` holds for every component.
+        Whether ``error <= atol + rtol * |value|`` holds for every component (or, where that
+        tolerance is below the round-off level ``8 eps E|f|`` of the sum, whether the last two
+        rules agree to round-off).
     """
 
     value: float | np.ndarray
@@ -295,7 +302,8 @@ def _integrate_real_line(
     halving ``h`` reuses every node. The step is halved until ``error <= atol + rtol |value|``
     holds for every row, or until the next level would exceed ``max_nodes`` evaluations (the
     first halving is always done, so that an error estimate exists). ``atol`` may hold one value
-    per row.
+    per row. A row whose tolerance is below its round-off level ``8 eps sum |h F|`` (strong
+    cancellation) counts as converged once the two rules agree to that level.
     """
 
     def evaluate(g: np.ndarray) -> np.ndarray:
@@ -334,6 +342,10 @@ def _integrate_real_line(
     total = h * values.sum(-1)
     absolute = h * np.abs(values).sum(-1)
     nodes = g.size
+    # The starting grid contains the rule of step 2 h (its even nodes): its difference from the
+    # starting rule is the "previous difference" of the first halving.
+    even = np.round(g / h).astype(np.int64) % 2 == 0
+    previous_diff = np.abs(total - 2 * h * values[:, even].sum(-1))
     error = np.full_like(total, np.inf)
     converged = False
     first = True
@@ -345,11 +357,18 @@ def _integrate_real_line(
             raise ValueError(f"{what} is not finite on the quadrature nodes")
         refined = 0.5 * total + 0.5 * h * mid_values.sum(-1)
         absolute = 0.5 * absolute + 0.5 * h * np.abs(mid_values).sum(-1)
-        error = _SAFETY * np.abs(refined - total) + _ROUNDOFF * absolute + edge
+        diff = np.abs(refined - total)
+        geometric = diff <= _GEOMETRIC_RATIO * previous_diff
+        estimate = np.where(geometric, _SAFETY * diff, np.maximum(_SAFETY * diff, previous_diff))
+        roundoff = _ROUNDOFF * absolute
+        error = estimate + roundoff + edge
+        previous_diff = diff
         total = refined
         nodes += 2 * m
         h, m = 0.5 * h, 2 * m
-        if np.all(error <= atol_rows + rtol * np.abs(total)):
+        # A tolerance below the round-off level (cancellation in the sum) cannot be reached:
+        # it is met when the successive rules agree to round-off.
+        if np.all(estimate + edge <= np.maximum(atol_rows + rtol * np.abs(total), roundoff)):
             converged = True
             break
     return _RealLineIntegral(total, error, nodes, converged)

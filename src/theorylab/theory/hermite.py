@@ -408,7 +408,9 @@ def hermite_coefficients(
         nodes, converged, method = 0, True, "closed form"
     star2 = second - kappa0**2 - r * kappa1**2
     if star2 < 0:
-        allowed = max(_KAPPA_STAR_ROUNDOFF * max(1.0, second), _star2_error(error, kappa0, kappa1, r))
+        allowed = max(
+            _KAPPA_STAR_ROUNDOFF * max(1.0, second), _star2_error(error, kappa0, kappa1, r)
+        )
         if star2 < -allowed:
             raise ValueError(
                 f"negative kappa_star**2 = {star2:.3e} for activation {act.spec!r} "

@@ -22,6 +22,18 @@ Conventions: |A|_{+,k} = Π_{i≤k} s_i(A) (singular values in decreasing order)
 |A|_+ = |A|_{+, rank A}. All functions take singular values (numpy arrays; the last axis holds
 the values of one matrix, leading axes are batch axes) and are numpy-only.
 
+Numerical rank (one rule for the whole module): a singular value s of A counts as non-zero iff
+s > rtol · s_max(A), with rtol = :data:`RANK_RTOL` = 512 ε ≈ 1.1e-13 unless a function is given
+another ``rtol``. The SVD of an exactly rank-deficient float64 matrix returns round-off values of
+order ε · s_max (≲ 10 ε measured, e.g. for rank-1 and rank-2 products up to 1000 × 3) instead of
+zeros, and at large depth each of them would add L s^{2/L} ≈ L (1e-16)^{2/L} to the cost
+(+15 % at L = 64 for a rank-2 3 × 3 matrix). 512 ε is numpy.linalg.matrix_rank's max(M, N) ε for
+matrices up to 512 wide; a fixed factor is used because most functions here see the singular
+values only, not the shape. Singular values given in lower precision (float32, ~1e-7 round-off)
+need a larger ``rtol``. :func:`linear_cost`, :func:`linear_expansion` and
+:func:`balanced_factors` apply the rule (see :func:`nonzero_singular_values`); the Jacobian
+bounds take the top k values as given (choose k ≤ rank J).
+
 References
 ----------
 A. Jacot, "Implicit bias of large depth networks: a notion of rank for nonlinear functions",
@@ -37,6 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "RANK_RTOL",
     "LinearExpansion",
     "balanced_factors",
     "crossover_depth",
@@ -47,6 +60,7 @@ __all__ = [
     "linear_cost",
     "linear_expansion",
     "log_pdet_k",
+    "nonzero_singular_values",
     "preferred_dimension",
     "tail_bound",
     "tail_log_bound",
@@ -82,13 +96,56 @@ def _scalar(x: np.ndarray):
     return float(x) if np.ndim(x) == 0 else x
 
 
+#: Relative rank tolerance of the module: s counts as non-zero iff s > RANK_RTOL · s_max.
+RANK_RTOL = 512 * float(np.finfo(float).eps)
+
+
+def _check_rtol(rtol: float) -> float:
+    if not (np.isfinite(rtol) and 0 <= rtol < 1):
+        raise ValueError(f"rtol must be in [0, 1), got {rtol!r}")
+    return float(rtol)
+
+
+def _nonzero(s: np.ndarray, rtol: float, atol: float = 0.0) -> np.ndarray:
+    """Mask of the values of ``s`` (sorted, last axis) above max(atol, rtol · s_max)."""
+    threshold = np.maximum(atol, rtol * s[..., :1]) if s.shape[-1] else atol
+    return s > threshold
+
+
+def nonzero_singular_values(singular_values, rtol: float = RANK_RTOL):
+    """Mask of the singular values that count as non-zero: s > rtol · s_max (module rule).
+
+    Parameters
+    ----------
+    singular_values
+        Singular values (last axis; leading axes are a batch), in any order.
+    rtol
+        Relative tolerance, :data:`RANK_RTOL` by default.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Same shape as ``singular_values`` (order preserved); its sum over the last axis is the
+        numerical rank. Exact zeros never count.
+    """
+    s = np.asarray(singular_values, dtype=float)
+    if s.ndim == 0:
+        s = s[None]
+    top = _sorted_values(s)[..., :1]
+    return s > _check_rtol(rtol) * top
+
+
 # --------------------------------------------------------------------------------------------
 # Deep linear networks
 # --------------------------------------------------------------------------------------------
 
 
-def linear_cost(singular_values, depth: float):
+def linear_cost(singular_values, depth: float, *, rtol: float = RANK_RTOL):
     """Representation cost of a matrix by a depth-L linear network, R(A; L) = L Σ_i s_i^{2/L}.
+
+    The sum runs over the non-zero singular values only: values s ≤ rtol · s_max (round-off of
+    a rank-deficient A, see the module's numerical-rank rule) are dropped, since s^{2/L} → 1 as
+    L grows.
 
     Parameters
     ----------
@@ -96,6 +153,8 @@ def linear_cost(singular_values, depth: float):
         Singular values of A (last axis; leading axes are a batch).
     depth
         Number of layers L > 0 (L = 1 gives ‖A‖_F², L = 2 twice the nuclear norm).
+    rtol
+        Relative rank tolerance, :data:`RANK_RTOL` by default (0 keeps every non-zero value).
 
     Returns
     -------
@@ -109,7 +168,8 @@ def linear_cost(singular_values, depth: float):
     """
     s = _sorted_values(singular_values)
     depth = _check_depth(depth)
-    return _scalar(depth * np.sum(s ** (2.0 / depth), axis=-1))
+    keep = _nonzero(s, _check_rtol(rtol))
+    return _scalar(depth * np.sum(np.where(keep, s, 0.0) ** (2.0 / depth), axis=-1))
 
 
 class LinearExpansion(NamedTuple):
@@ -125,7 +185,9 @@ class LinearExpansion(NamedTuple):
         return depth * self.r0 + self.r1 + self.r2 / depth
 
 
-def linear_expansion(singular_values, depth: float | None = None, *, atol: float = 0.0):
+def linear_expansion(
+    singular_values, depth: float | None = None, *, atol: float = 0.0, rtol: float = RANK_RTOL
+):
     """Depth expansion of the linear representation cost: (R^(0), R^(1), R^(2)).
 
     From s^{2/L} = exp(2 log s / L) = 1 + 2 log s/L + 2 (log s)²/L² + O(L^{−3}) for s > 0 (and
@@ -140,6 +202,10 @@ def linear_expansion(singular_values, depth: float | None = None, *, atol: float
         :func:`linear_cost`. Use :meth:`LinearExpansion.cost` to evaluate the truncation.
     atol
         Singular values ≤ ``atol`` count as zero (exact zeros always do).
+    rtol
+        Singular values ≤ ``rtol`` · s_max count as zero too (the module's rank rule,
+        :data:`RANK_RTOL` by default), so that round-off values of a rank-deficient A neither
+        add to the rank nor contribute log(1e-16) terms.
 
     Returns
     -------
@@ -149,7 +215,7 @@ def linear_expansion(singular_values, depth: float | None = None, *, atol: float
     s = _sorted_values(singular_values)
     if depth is not None:
         _check_depth(depth)
-    keep = s > atol
+    keep = _nonzero(s, _check_rtol(rtol), float(atol))
     logs = np.where(keep, np.log(np.where(keep, s, 1.0)), 0.0)
     r0 = np.sum(keep, axis=-1).astype(float)
     r1 = 2.0 * np.sum(logs, axis=-1)
@@ -157,7 +223,7 @@ def linear_expansion(singular_values, depth: float | None = None, *, atol: float
     return LinearExpansion(_scalar(r0), _scalar(r1), _scalar(r2))
 
 
-def balanced_factors(matrix, depth: int) -> list[np.ndarray]:
+def balanced_factors(matrix, depth: int, *, rtol: float = RANK_RTOL) -> list[np.ndarray]:
     """Balanced factorisation A = W_L ⋯ W_1 attaining :func:`linear_cost`.
 
     With the thin SVD A = U S Vᵀ (rank r): W_1 = S^{1/L} Vᵀ, W_ℓ = S^{1/L} (1 < ℓ < L),
@@ -170,6 +236,10 @@ def balanced_factors(matrix, depth: int) -> list[np.ndarray]:
         A, shape (d_out, d_in).
     depth
         Number of factors L ≥ 1.
+    rtol
+        Relative rank tolerance (module rule, :data:`RANK_RTOL` by default): singular values
+        ≤ rtol · s_max are dropped, so that the factors attain :func:`linear_cost` with the same
+        ``rtol``.
 
     Returns
     -------
@@ -184,7 +254,7 @@ def balanced_factors(matrix, depth: int) -> list[np.ndarray]:
     if depth == 1:
         return [a.copy()]
     u, s, vt = np.linalg.svd(a, full_matrices=False)
-    r = max(1, int(np.sum(s > s[0] * 1e-14))) if s.size and s[0] > 0 else 1
+    r = max(1, int(np.sum(_nonzero(s, _check_rtol(rtol))))) if s.size else 1
     root = s[:r] ** (1.0 / depth)
     first = root[:, None] * vt[:r]
     last = u[:, :r] * root[None, :]
