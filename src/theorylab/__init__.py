@@ -6,7 +6,7 @@ checks that the two agree::
     import theorylab as tl
     exp = tl.get("bayes_extensive")            # or the arXiv id "2302.00375"
     exp.theory(exp.make_params({"alpha": (1.0,)}))
-    result = tl.run("bayes_extensive")          # theory + simulation over seeds + checks
+    result = tl.run("bayes_extensive", device="cpu")  # theory + simulation + checks
     tl.sweep("bayes_extensive", {"alpha": [0.5, 1, 2]}, simulate=True)
     df = tl.load("bayes_extensive")             # every stored record, as a DataFrame
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from theorylab._version import __version__
 
-__all__ = ["ExecutorSpec", "__version__", "get", "load", "run", "sweep"]
+__all__ = ["ExecutorSpec", "RunResult", "__version__", "get", "load", "reproduce", "run", "sweep"]
 
 _LAZY = {
     "get": "theorylab.runner.registry",
@@ -26,6 +26,8 @@ _LAZY = {
     "sweep": "theorylab.runner.sweep",
     "load": "theorylab.runner.sweep",
     "ExecutorSpec": "theorylab.runner.executors",
+    "RunResult": "theorylab.experiments.result",
+    "reproduce": "theorylab.runner.reproduce",
 }
 
 

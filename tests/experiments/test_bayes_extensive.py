@@ -120,12 +120,31 @@ def test_simulation_is_seeded_and_has_theory_shapes():
     assert not np.allclose(be.simulate(p, 4)["eg_ridge_opt"], a["eg_ridge_opt"])
 
 
+def test_simulation_consumes_no_theory(monkeypatch):
+    """simulate() must not call the solvers it is checked against."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the simulation called the theory")
+
+    for name in ("theory", "equivalent_model", "optimal_penalty", "ridge_error"):
+        monkeypatch.setattr(be, name, forbidden)
+    out = be.simulate(be.Params(d=40, n_test=200), 0)
+    assert set(out) <= set(be.EXPERIMENT.observables)
+
+
+def test_tuned_penalty_lands_near_lambda_star():
+    """Validation-tuned ridge picks λ close to λ* = (ε_eff + Δ)/K (Sec. 4), on the log scale."""
+    p = be.Params(d=200, n_test=2000, alpha=(2.0,))
+    picks = [be.simulate(p, s)["log_lambda_opt"][0] for s in range(6)]
+    assert abs(np.mean(picks) - np.log(be.theory(p)["lambda_star"])) < 0.35
+
+
 def test_quick_theory_vs_simulation():
-    """The paper's check at the quick size: d = 300, 48 draws of network and data."""
+    """The paper's check at the quick size: d = 500, 96 draws of network and data."""
     result = tl.run("bayes_extensive")
     failed = [c for c in result.checks if not c.passed]
     assert result.passed, failed
-    assert len([c for c in result.checks if c.kind == "agreement"]) == 4 + 8 + 1
+    assert len([c for c in result.checks if c.kind == "agreement"]) == 4 + 8 + 1 + 4
 
 
 def test_classification_theory_gives_a_sane_curve():

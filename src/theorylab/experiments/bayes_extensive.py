@@ -71,7 +71,7 @@ class Params(ParamsBase):
     weight_variance: Annotated[float, Positive(1e3), "Δ_ℓ of every hidden weight matrix"] = 1.0
     readout_variance: Annotated[float, Positive(1e3), "Δ_a of the readout"] = 1.0
     noise: Annotated[float, NonNegative(1e3), "label-noise variance Δ"] = 0.0
-    d: Annotated[int, Range(2, 100_000), "input dimension of the simulation"] = 300
+    d: Annotated[int, Range(2, 100_000), "input dimension of the simulation"] = 500
     n_test: Annotated[int, Range(1, 10_000_000), "fresh test samples per draw"] = 5000
 
     relations = (
@@ -150,8 +150,11 @@ def theory(p: Params) -> dict:
         "q_bo": q,
         "eg_ridge_opt": eg_opt,
         "eg_ridge": eg_lam,
+        "nmse_ridge_opt": eg_opt / eq.power,
+        "nmse_ridge": eg_lam / eq.power,
         "class_error_bo": np.arccos(np.sqrt(eq.signal * q_cls / (eq.power + p.noise))) / np.pi,
         "lambda_star": lam_star,
+        "log_lambda_opt": np.full(alpha.shape, math.log(lam_star)),
         "signal": eq.signal,
         "eps_eff": eq.noise,
         "target_power": eq.power,
@@ -169,11 +172,21 @@ def signal_error(eq: LinearEquivalent, q: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+#: λ grid on which the simulated ridge tunes its own penalty (held-out validation points).
+TUNING_GRID = tuple(np.geomspace(1e-3, 1e2, 81))
+#: half a step of that grid in log λ: the discretisation allowance of the tuned penalty
+_HALF_STEP = 0.5 * math.log(1e5) / 80
+
+
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
-    """Draw target network and data, fit ridge at λ* and at each λ, test on fresh inputs.
+    """Draw target network and data; fit ridge at each fixed λ and at a penalty it tunes itself.
 
     One draw (network + data) is evaluated on the whole α grid: the first ⌊αd⌉ samples of one
-    training set, so the points of a learning curve are correlated like the paper's.
+    training set, so the points of a learning curve are correlated like the paper's. The
+    "tuned" ridge picks λ from :data:`TUNING_GRID` by its error on ``n_test`` validation points
+    and is scored on ``n_test`` other test points — no theory enters the simulation. Errors are
+    reported raw and normalised by the draw's own E f*² (``nmse_*``): the normalisation cancels
+    most of the draw-to-draw fluctuation of the target's scale.
     """
     import torch
 
@@ -197,24 +210,36 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         device=device,
     )
     n_max = max(round(a * p.d) for a in p.alpha)
-    x = torch.randn(n_max + p.n_test, p.d, generator=gen, dtype=dtype).to(device)
+    x = torch.randn(n_max + 2 * p.n_test, p.d, generator=gen, dtype=dtype).to(device)
     f = net(x)
     label_noise = (p.noise**0.5 * torch.randn(n_max, generator=gen, dtype=dtype)).to(device)
     x_train, y_train = x[:n_max], f[:n_max] + label_noise
-    x_test, f_test = x[n_max:], f[n_max:]
-
-    lam_star = optimal_penalty(equivalent_model(p), p.noise)  # the setting: ridge is fitted at λ*
-    lams = [lam_star, *p.lam]
-    errors = np.empty((len(lams), len(p.alpha)))
+    x_val, f_val = x[n_max : n_max + p.n_test], f[n_max : n_max + p.n_test]
+    x_test, f_test = x[n_max + p.n_test :], f[n_max + p.n_test :]
+    lams = [*p.lam, *TUNING_GRID]
+    fixed = np.empty((len(p.lam), len(p.alpha)))
+    tuned = np.empty(len(p.alpha))
+    chosen = np.empty(len(p.alpha))
     for j, a in enumerate(p.alpha):
         n = max(1, round(a * p.d))
         w = ridge_path(x_train[:n], y_train[:n], lams)
-        pred = x_test @ w.T / p.d**0.5
-        errors[:, j] = ((pred - f_test[:, None]) ** 2).mean(0).cpu().numpy()
+        test = ((x_test @ w.T / p.d**0.5 - f_test[:, None]) ** 2).mean(0).cpu().numpy()
+        val = ((x_val @ w.T / p.d**0.5 - f_val[:, None]) ** 2).mean(0).cpu().numpy()
+        fixed[:, j] = test[: len(p.lam)]
+        best = len(p.lam) + int(np.argmin(val[len(p.lam) :]))
+        tuned[j], chosen[j] = test[best], lams[best]
+    power = float((f_test**2).mean())
+    # E_x f*² of one draw is aᵀCa/k for the readout a; with a ~ N(0, Δ_a I) its direction is
+    # independent of ‖a‖², so scaling by kΔ_a/‖a‖² keeps the mean over draws exactly and removes
+    # the readout-norm fluctuation (√(2/k) ≈ 7 % at k = 420).
+    a2 = float((net.readout**2).sum())
     return {
-        "eg_ridge_opt": errors[0],
-        "eg_ridge": errors[1:],
-        "target_power": float((f_test**2).mean()),
+        "eg_ridge": fixed,
+        "eg_ridge_opt": tuned,
+        "nmse_ridge": fixed / power,
+        "nmse_ridge_opt": tuned / power,
+        "log_lambda_opt": np.log(chosen),
+        "target_power": power * width * p.readout_variance / a2,
     }
 
 
@@ -244,7 +269,7 @@ def figure(result):
         color="tab:orange",
         ls="--",
         label=f"ridge at λ* = {th['lambda_star']:.3f} (theory)",
-        sim_label=f"ridge λ* (sim, d = {p.d})",
+        sim_label=f"ridge, λ tuned on validation data (sim, d = {p.d})",
     )
     colors = ["tab:blue", "tab:green", "tab:purple", "tab:brown"]
     for i, lam in enumerate(p.lam):
@@ -279,11 +304,17 @@ def figure(result):
 # The experiment
 # --------------------------------------------------------------------------------------------
 
-_FINITE_SIZE = (
-    "3 sem over 48 independent draws of network and data (E f*² of one draw "
-    "fluctuates by ≈ 9 % at d = 300) plus 1 % for finite-size bias at d = 300"
-)
+def _near_interpolation(p: Params, c) -> bool:
+    """n ≈ d at a small penalty: the interpolation peak of ridge (Sec. 4, Fig. 2 of the paper),
+    where the error of one draw is heavy-tailed."""
+    return abs(c["alpha"] - 1.0) < 0.25 and c["lam"] < 0.1
 
+
+_STAT = (
+    "3 sem over 96 independent draws of network and data at d = 500. Errors are normalised by "
+    "each draw's own E f*² (nmse), which cancels the readout scale; the theory side is "
+    "ε/E f*² of Eq. (9) and the ridge deterministic equivalent (Sec. 4)"
+)
 EXPERIMENT = Experiment(
     slug="bayes_extensive",
     arxiv="2302.00375",
@@ -302,8 +333,16 @@ EXPERIMENT = Experiment(
     observables={
         "eg_bo": Observable("Bayes-optimal regression test error", ("alpha",)),
         "q_bo": Observable("Bayes-optimal overlap q", ("alpha",)),
-        "eg_ridge_opt": Observable("ridge test error at λ*", ("alpha",)),
+        "eg_ridge_opt": Observable(
+            "ridge test error at λ* (simulation: λ tuned on validation data)", ("alpha",)
+        ),
         "eg_ridge": Observable("ridge test error at fixed λ", ("lam", "alpha")),
+        "nmse_ridge_opt": Observable(
+            "ridge error at the optimal λ over E f*² (simulation: λ tuned on validation data)",
+            ("alpha",),
+        ),
+        "nmse_ridge": Observable("ridge error at fixed λ over E f*²", ("lam", "alpha")),
+        "log_lambda_opt": Observable("log of the optimal ridge penalty", ("alpha",)),
         "class_error_bo": Observable("Bayes-optimal error of the sign target", ("alpha",)),
         "lambda_star": Observable("optimal ridge penalty (ε_eff + Δ)/K"),
         "signal": Observable("K: power of the linear part of the target"),
@@ -311,32 +350,66 @@ EXPERIMENT = Experiment(
         "target_power": Observable("E f*² of the target"),
     },
     checks=(
-        Agreement("eg_ridge_opt", reason=_FINITE_SIZE, n_sem=3.0, rtol=0.01),
-        Agreement("eg_ridge", reason=_FINITE_SIZE, n_sem=3.0, rtol=0.01),
+        Agreement(
+            "nmse_ridge_opt",
+            reason=_STAT + ". Simulated: ridge with λ tuned on held-out validation points; the "
+            "paper's claim (Sec. 4) is that optimally regularised ridge reaches the Bayes-optimal "
+            "error; at d = 500 the tuned ridge is within 0.6 % of it (≤ 1 sem; resolution "
+            "1.3–2.2 %)",
+            resolution=0.03,
+        ),
+        Agreement(
+            "nmse_ridge",
+            reason=_STAT + "; fixed λ away from the interpolation peak (measured within 0.5 %, "
+            "resolution 0.9–2.8 %)",
+            where=lambda p, c: not _near_interpolation(p, c),
+            resolution=0.03,
+        ),
+        Agreement(
+            "nmse_ridge",
+            reason=_STAT + "; at the interpolation peak n ≈ d with small λ (Fig. 2) one draw's "
+            "error is heavy-tailed: 96 draws give ≈ 1 % sem there, so this row resolves ≈ 3.1 % "
+            "(declared 5 %)",
+            where=_near_interpolation,
+            resolution=0.05,
+        ),
         Agreement(
             "target_power",
-            reason="3 sem over the draws (checks the κ recursion)",
-            n_sem=3.0,
-            rtol=0.01,
+            reason="E f*² of the target from the κ recursion through the layers (Sec. 3); 3 sem "
+            "over 96 draws, each draw's E f*² rescaled by kΔ_a/‖a‖² (an unbiased estimator "
+            "whose readout-norm fluctuation is removed); measured 0.5608 vs 0.5616, resolution "
+            "2.2 %",
+            resolution=0.03,
+        ),
+        Agreement(
+            "log_lambda_opt",
+            reason="log λ* = log((ε_eff + Δ)/K) (Sec. 4) vs the log of the penalty that minimises "
+            "each draw's validation error on an 81-point grid: 3 sem plus half a grid step "
+            f"({_HALF_STEP:.3f}) for the discretisation; the minimum is flat, so this locates λ* "
+            "only to ≈ 15–16 % (declared 25 %); measured −1.01 to −1.03 vs −0.987",
+            atol=_HALF_STEP,
+            resolution=0.25,
         ),
         TheoryIdentity(
             "eg_ridge_opt",
             "eg_bo",
             atol=1e-8,
-            reason="the paper's statement BO = ridge(λ*): two independent solvers "
-            "(BO fixed point, ridge deterministic equivalent) must agree",
+            reason="the paper's statement BO = ridge(λ*) (Sec. 4): two independent solvers (the "
+            "BO fixed point of Eq. (9), the ridge deterministic equivalent) must agree",
         ),
     ),
     theory_only={
         "q_bo": "the overlap behind eg_bo = K(1 − q) + ε_eff; checked through eg_bo",
         "class_error_bo": "no simulated learner reaches the BO error of the sign target yet",
-        "lambda_star": "the penalty at which the simulation fits ridge (an input of the check)",
+        "lambda_star": "checked on the log scale as log_lambda_opt",
+        "eg_ridge": "checked normalised by E f*² (nmse_ridge), which has 3–6× less variance",
         "signal": "K, an input of every error formula; checked through target_power",
         "eps_eff": "ε_eff, an input of every error formula; checked through target_power",
     },
     figure=figure,
     smoke={"d": 40, "n_test": 200, "alpha": (0.5, 2.0)},
-    seeds=48,
+    protocol=2,
+    seeds=96,
     full={"d": 1000},
     full_seeds=32,
     variants=(
