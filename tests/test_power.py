@@ -3,7 +3,9 @@
 For every experiment with stored quick-run simulation statistics (tests/data/simulations, made
 by tests/data/regenerate.py), the theory is recomputed now and the checks re-evaluated against
 the stored simulation: the baseline must pass, and scaling any checked theory observable by
-1 ± (its declared resolution + a margin) must make some row fail. A shared solver mutated
+1 ± (its declared resolution + a margin) must make some row fail (predictions that are exactly
+zero — identities "gap = 0" — cannot be scaled; their absolute tolerance is their resolution;
+a one-sided bound is mutated in the direction it can detect). A shared solver mutated
 independently (a Hermite coefficient) must fail a paper too.
 """
 
@@ -57,16 +59,33 @@ def baseline(exp):
 
 def mutations(exp) -> list[tuple[str, float]]:
     """(theory observable, scale) pairs: each checked theory observable, both signs."""
+    theory = baseline(exp)
     needed: dict[str, float] = {}
+    signs: dict[str, set[float]] = {}
     for check in exp.checks:
         resolution = getattr(check, "resolution", None) or DEFAULT_RESOLUTION
         for name in check.theory_observables():
+            values = np.asarray(theory[name], dtype=float)
+            if not np.any(np.nan_to_num(values)):
+                continue  # a prediction "= 0": no scaling moves it; its atol is the resolution
             needed[name] = max(needed.get(name, 0.0), resolution)
+            signs.setdefault(name, set()).update(_detecting_signs(check, name))
     return [
         (name, 1.0 + sign * (res + MARGIN))
         for name, res in sorted(needed.items())
-        for sign in (1.0, -1.0)
+        for sign in sorted(signs[name])
     ]
+
+
+def _detecting_signs(check, name: str) -> set[float]:
+    """A one-sided bound (value <= theory) only detects a theory that is too small: a looser
+    bound is still true. Two-sided comparisons detect both signs."""
+    relation = getattr(check, "relation", "==")
+    if relation == "==":
+        return {1.0, -1.0}
+    is_reference = getattr(check, "reference", None) == name
+    tighter_is_smaller = (relation == "<=") == is_reference
+    return {-1.0} if tighter_is_smaller else {1.0}
 
 
 @pytest.mark.parametrize("exp", EXPERIMENTS, ids=[e.slug for e in EXPERIMENTS])
