@@ -50,14 +50,14 @@ def test_a_broken_experiment_is_caught():
 
     def renamed(p, seed, device="cpu"):
         out = exp.simulate(p, seed, device=device)
-        out["eg_ridge_optimal"] = out.pop("eg_ridge_opt")
+        out["nmse_ridge_optimal"] = out.pop("nmse_ridge_opt")
         return out
 
     broken = dataclasses.replace(exp, simulate=renamed)
     p = exp.make_params(exp.smoke)
     found = output_violations(broken, p, simulation=broken.simulate(p, 0))
-    assert any("eg_ridge_optimal" in v for v in found)
-    assert any("does not return 'eg_ridge_opt'" in v for v in found)
+    assert any("nmse_ridge_optimal" in v for v in found)
+    assert any("does not return 'nmse_ridge_opt'" in v for v in found)
 
     unchecked = dataclasses.replace(exp, theory_only={})
     found = output_violations(unchecked, exp.make_params(), theory=exp.theory(exp.make_params()))

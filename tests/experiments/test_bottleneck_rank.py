@@ -1,141 +1,54 @@
-"""bottleneck_rank (arXiv 2305.19008): measurements, pieces of the simulation, and the quick run."""
+"""bottleneck_rank (arXiv 2305.19008): the predictions of theory(), a fast theory-vs-simulation
+run on signed and one-signed rank-one teachers, the checks failing for a wrong theory, and the
+quick run on seeds 0, 1, 2."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-import torch
 
 import theorylab as tl
 from theorylab.experiments import bottleneck_rank as br
-from theorylab.models.device import generator
-from theorylab.models.mlp import init_mlp, single_forward
+from theorylab.experiments.result import SimulationStats
 
-#: a small setting for the fast tests (the quick protocol itself runs in the slow test)
-SMALL = {
-    "depths": (3, 4),
-    "adam_steps": 200,
-    "lbfgs_calls": 1,
-    "lbfgs_max_iter": 200,
-    "n_points": 48,
-    "width": 12,
-    "gd_time": 0.5,
-    "gd_depth": 3,
-    "linear_depth": 3,
-    "linear_width": 6,
-    "linear_lbfgs_calls": 2,
-    "workers": 1,
-}
-
-
-def _bottleneck_net(depth: int, width: int = 10, d: int = 6):
-    """ReLU net that passes (x_1, x_2)⁺ through every layer: each W_ℓ = diag(1, 1, 0, …)."""
-    first = torch.zeros(width, d, dtype=torch.float64)
-    first[0, 0] = first[1, 1] = 1.0
-    middle = torch.zeros(width, width, dtype=torch.float64)
-    middle[0, 0] = middle[1, 1] = 1.0
-    last = torch.zeros(d, width, dtype=torch.float64)
-    last[0, 0] = last[1, 1] = 1.0
-    return [first, *[middle.clone() for _ in range(depth - 2)], last]
-
-
-def test_measure_network_on_an_exact_bottleneck():
-    depth = 8
-    x = torch.randn(64, 6, generator=generator(0), dtype=torch.float64)
-    spectra = br.network_spectra(_bottleneck_net(depth), x, 1e-2)
-    assert br.bottleneck_dimension(spectra, 0.5) == 2
-    out = br.measure_network(spectra, 2, br.Params())
-    assert out["middle_weight_rank"] == 2
-    # every layer has singular values (1, 1, 0, ...): all L layers are bottleneck layers
-    assert out["bottleneck_layers"] == depth
-    np.testing.assert_array_equal(out["rep_ranks"], np.full(depth - 1, 2.0))
-    assert out["middle_rep_rank"] == 2 and out["frac_high_rank"] == 0
-    assert out["norm2"] == pytest.approx(2 * depth)
-    assert out["r1_est"] == pytest.approx(0.0, abs=1e-12)
-    assert out["tail"] == 0
-    assert out["topk_rms"] == pytest.approx(1.0) and out["topk_expected"] == pytest.approx(1.0)
-    # Jacobian = diag(1{x1>0}, 1{x2>0}, 0...): rank 2 where both are positive, |J|_{+,2} = 1,
-    # so the item-2 bound is attained (ratio 1) and R^(1)_est = 0 = max 2 log|J|_{+,2}
-    assert out["jac_rank_max"] == 2
-    assert out["max_log_pdet2"] == pytest.approx(0.0, abs=1e-12)
-    assert out["bound_ratio"] == pytest.approx(1.0, abs=1e-12)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_measured_bounds_hold_on_random_networks(seed):
-    gen = generator(seed)
-    depth = 3 + seed
-    weights = [w[0].detach() for w in init_mlp([6, *[10] * (depth - 1), 6], generator=gen)]
-    x = torch.randn(40, 6, generator=gen, dtype=torch.float64)
-    out = br.measure_network(br.network_spectra(weights, x, 1e-2), 2, br.Params())
-    assert out["bound_ratio"] <= 1 + 1e-12
-    assert out["tail_slack"] >= -1e-12
-    assert out["r1_margin"] >= -1e-12
-    assert out["head"] + out["tail"] == pytest.approx(out["norm2"], rel=1e-12)
-
-
-def test_ntk_spectrum_matches_autograd():
-    gen = generator(3)
-    weights = [w[0].detach() for w in init_mlp([4, 7, 5, 3], generator=gen)]
-    x = torch.randn(9, 4, generator=gen, dtype=torch.float64)
-
-    def f(*params):
-        return single_forward(list(params), x).reshape(-1)
-
-    jac = torch.func.jacrev(f, argnums=(0, 1, 2))(*weights)
-    flat = torch.cat([j.reshape(j.shape[0], -1) for j in jac], dim=1)
-    ref = np.sort(torch.linalg.svdvals(flat).numpy() ** 2)[::-1]
-    np.testing.assert_allclose(br.ntk_spectrum(weights, x), ref, rtol=1e-10, atol=1e-10)
-
-
-def test_gradient_descent_is_plain_gd():
-    w = [torch.tensor([[2.0]], dtype=torch.float64, requires_grad=True)]
-
-    def objective(ws):
-        return (ws[0] ** 2).sum().reshape(1)
-
-    hist = br.gradient_descent(w, objective, eta=0.1, steps=3)
-    # w ← w − 0.1·2w = 0.8 w
-    np.testing.assert_allclose(hist, [4.0, 4.0 * 0.64, 4.0 * 0.64**2])
-    assert float(w[0].detach()) == pytest.approx(2.0 * 0.8**3)
-
-
-def test_deep_linear_net_norm_equals_closed_form():
-    """The issue's check, small: ‖θ‖² = L Σ s^{2/L} of the learned product within 1e-3."""
-    p = br.Params(**SMALL)
-    out = br.train_linear(p, 0)
-    assert out["linear_rel_error"] <= 1e-3
-    assert out["linear_grad_norm"] < 1e-4
-
-
-def test_bottleneck_dimension_counts_large_middle_values():
-    # depth 8: middle hidden layers ℓ = 3…6, read by W_4…W_7; give those three large values
-    net = _bottleneck_net(8)
-    for i in range(3, 7):
-        net[i][2, 2] = 0.9
-    x = torch.randn(32, 6, generator=generator(1), dtype=torch.float64)
-    assert br.bottleneck_dimension(br.network_spectra(net, x, 1e-2), 0.5) == 3
-    assert br.bottleneck_dimension(br.network_spectra(net, x, 1e-2), 0.95) == 2
+EXP = br.EXPERIMENT
 
 
 def test_theory_observables():
-    th = br.theory(br.Params(k=3, gd_etas=(0.01, 0.1)))
-    assert th["inner_dimension"] == 3
-    assert th["inner_dimension_max"] == 4
+    p = br.Params(gd_etas=(0.01, 0.1))
+    th = br.theory(p)
+    assert th["jac_rank"] == 2
+    c = br.teacher(p).inner
+    ang = np.sort(np.arctan2(c[:, 1], c[:, 0]))
+    spans = np.max(np.diff(np.concatenate([ang, [ang[0] + 2 * np.pi]]))) < np.pi
+    kstar = 3.0 if spans else 2.0  # brute force: angular gaps of the teacher directions
+    assert th["intercept"] == kstar
+    np.testing.assert_array_equal(th["middle_count"], [kstar] * 3)
+    rep = th["rep_rank"]  # k* for the hidden layers ℓ < L of each depth, NaN beyond
+    assert rep.shape == (3, 12)
+    for i, depth in enumerate(p.depths):
+        np.testing.assert_array_equal(rep[i, : depth - 1], kstar)
+        assert np.all(np.isnan(rep[i, depth - 1 :]))
     np.testing.assert_allclose(th["gd_ntk_limit"], [100.0, 10.0])
+    for name in ("norm2", "weight_top", "gd_ntk_max", "gd_rep_rank"):
+        assert np.all(np.isnan(th[name]))  # measured only
 
 
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"depths": ()}, "depths"),
         ({"depths": (6, 3)}, "depths"),
-        ({"depths": (1,)}, "depths"),
-        ({"k": 7}, "k"),
+        ({"depths": (3,)}, "depths"),
+        ({"k": 3}, "k"),
         ({"lam": 0.0}, "lam"),
         ({"gd_etas": (-0.1,)}, "gd_etas"),
         ({"rank_rtol": 2.0}, "rank_rtol"),
         ({"workers": 0}, "workers"),
+        ({"gd_time": 1e4, "gd_etas": (1e-3,)}, "gd_time"),
+        ({"teacher_seed": 33}, "teacher_seed"),  # c_j in a 160° sector: width not forced
+        ({"teacher_hidden": 1}, "teacher_hidden"),  # one direction never spans R²
     ],
 )
 def test_params_validation(overrides, match):
@@ -143,38 +56,79 @@ def test_params_validation(overrides, match):
         br.Params(**overrides)
 
 
-def test_small_run_theorem_checks_pass():
-    """Reduced setting through tl.run: the theorem-type checks (items 2 and 4, R^(1) ≥
-    2 log|J|_+, the linear closed form) must pass at any depth; the L ≥ 12 criteria are not
-    evaluated at these depths (they report an empty selection)."""
-    result = tl.run("bottleneck_rank", SMALL, seeds=1)
-    rows = {c.observable.split(" ")[0]: c for c in result.checks}
-    for name in ("r1_margin", "bound_ratio", "tail_slack", "linear_rel_error", "gd_ntk_max"):
-        assert rows[name].passed, rows[name]
-    # Only evaluated at L >= 12: at these depths the criterion selects nothing, and says so by
-    # failing rather than passing vacuously.
-    assert rows["middle_rep_rank"].kind == "empty" and not rows["middle_rep_rank"].passed
-    mean = result.simulation["mean"]
-    assert np.asarray(mean["rep_ranks"]).shape == (2, 3)
-    assert np.asarray(mean["weight_top"]).shape == (2, 4, br.N_TOP)
-    assert np.asarray(mean["gd_ntk_max"]).shape == (2,)
-    fig = br.figure(result)
-    assert len(fig.axes) == 4
+#: a rank-one task small enough for a fast test (depth 8, N = 32, width 8)
+SMALL = dict(
+    k=1, d=3, teacher_hidden=4, n_points=32, width=8, depths=(4, 8), adam_steps=1500, lr=1e-2,
+    lbfgs_calls=2, lbfgs_max_iter=500, workers=1,
+)  # fmt: skip
 
 
-def test_training_is_seeded():
-    p = br.Params(**{**SMALL, "adam_steps": 100, "lbfgs_max_iter": 50})
-    a, stats_a = br.train_relu_depth(p, 0, 3)
-    b, stats_b = br.train_relu_depth(p, 0, 3)
-    c, _ = br.train_relu_depth(p, 1, 3)
-    assert a.norm2 == b.norm2 and stats_a["objective"] == stats_b["objective"]
-    np.testing.assert_array_equal(a.jacobians, b.jacobians)
-    assert a.norm2 != c.norm2
+@pytest.mark.parametrize(("teacher_seed", "kstar"), [(0, 2), (2, 1)])
+def test_rank_one_bottleneck_theory_vs_simulation(teacher_seed, kstar):
+    """Fast theory vs simulation: a k = 1 teacher whose c_j have both signs needs two
+    non-negative units (t⁺, t⁻) through the middle layers, one of a single sign needs one;
+    the depth-8 net carries exactly k* singular values > 0.5 in its middle layers and middle
+    representations of rank k*, with Jacobian rank 1."""
+    p = br.Params(teacher_seed=teacher_seed, **SMALL)
+    th = br.theory(p)
+    assert th["intercept"] == kstar  # the two teachers differ as stated
+    out = br.train_relu_depth(p, 0, 8)
+    assert out["middle_count"] == th["middle_count"][-1]
+    assert out["middle_rep_rank"] == kstar and out["jac_rank_max"] == th["jac_rank"]
+
+
+def test_gd_run_and_seeding():
+    p = EXP.make_params(EXP.smoke)
+    a, b = br.train_gd(p, 0), br.train_gd(p, 0)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+    assert a["gd_ntk_max"].shape == (2,) and a["gd_rep_rank"].shape == (2, p.gd_depth - 1)
+    assert np.all(a["gd_ntk_trace"] > 0) and np.all(a["gd_ntk_max"] > 0)
+    assert not np.array_equal(br.train_gd(p, 1)["gd_ntk_max"], a["gd_ntk_max"])
+
+
+#: a wrong theory: each rank prediction off by one, the stability limit halved
+BREAKS = {
+    "jac_rank": lambda v: v + 1,
+    "middle_count": lambda v: v + 1,
+    "rep_rank": lambda v: v + 1,
+    "intercept": lambda v: v + 1,
+    "gd_ntk_limit": lambda v: v / 2,
+}
+
+
+def _failing(p, theory, stats) -> set[str]:
+    rows = EXP.evaluate(p, theory, stats.mean, stats.sem, stats.seeds)
+    return {r.observable.split("[")[0].split(" ")[0] for r in rows if not r.passed}
+
+
+def test_checks_fail_for_a_wrong_theory():
+    """Synthetic simulation equal to the theory (NTK at 60 % of its limit) passes; each broken
+    prediction fails its rows."""
+    p = EXP.make_params()
+    th = br.theory(p)
+    sim = {name: th[name] for name in ("jac_rank", "middle_count", "rep_rank", "intercept")}
+    sim |= {"converged": np.ones(3), "gd_ntk_max": 0.6 * th["gd_ntk_limit"]}
+    stats = SimulationStats.from_seeds([sim])
+    assert _failing(p, th, stats) == set()
+    for name, brk in BREAKS.items():
+        broken = _failing(p, th | {name: brk(th[name])}, stats)
+        assert broken == {"gd_ntk_max" if name == "gd_ntk_limit" else name}
+
+
+def test_smoke_run_and_figure():
+    result = tl.run("bottleneck_rank", EXP.smoke, seeds=1)
+    names = {c.observable.split("[")[0].split(" ")[0] for c in result.checks}
+    assert names == {"converged", "jac_rank", "middle_count", "rep_rank", "intercept", "gd_ntk_max"}
+    assert len(br.figure(result).axes) == 4
+    assert len(br.figure(dataclasses.replace(result, simulation=None)).axes) == 4
 
 
 @pytest.mark.slow
-def test_quick_run_passes():
-    """The note's quick protocol (L = 3, 6, 12): every criterion of the note."""
-    result = tl.run("bottleneck_rank")
-    failed = [c for c in result.checks if not c.passed]
-    assert result.passed, failed
+def test_quick_run_passes_on_three_seeds_and_fails_for_a_wrong_theory():
+    """The quick protocol (L = 3, 6, 12, GD at two step sizes), seeds 0, 1, 2."""
+    result = tl.run("bottleneck_rank", seeds=3)
+    assert result.passed, [c for c in result.checks if not c.passed]
+    for name, brk in BREAKS.items():
+        broken = result.theory | {name: brk(result.theory[name])}
+        assert _failing(result.params, broken, result.simulation) - {"converged"}

@@ -16,6 +16,7 @@ from theorylab.measure.jacobian import (
     ntk_gram,
     relu_mlp_jacobians,
     relu_mlp_ntk_gram,
+    relu_mlp_ntk_spectrum,
 )
 from theorylab.measure.spectra import numerical_rank, singular_values
 
@@ -236,3 +237,17 @@ def test_ntk_of_a_relu_net_matches_the_layerwise_formula():
     torch.testing.assert_close(relu_mlp_ntk_gram(ws, x), theta, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError):
         relu_mlp_ntk_gram([w[None] for w in ws], x)
+
+
+def test_ntk_spectrum_matches_autograd():
+    """Eigenvalues of Θ = squared singular values of J_θ (autograd), descending."""
+    ws = _weights([4, 7, 5, 3], seed=84)
+    x = _points(9, 4, seed=85)
+
+    def f(*params):
+        return _forward(list(params), x).reshape(-1)
+
+    jac = torch.func.jacrev(f, argnums=(0, 1, 2))(*ws)
+    flat = torch.cat([j.reshape(j.shape[0], -1) for j in jac], dim=1)
+    ref = np.sort(torch.linalg.svdvals(flat).numpy() ** 2)[::-1]
+    np.testing.assert_allclose(relu_mlp_ntk_spectrum(ws, x), ref, rtol=1e-10, atol=1e-10)

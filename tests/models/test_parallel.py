@@ -25,3 +25,14 @@ def test_processes_match_serial_order_and_use_one_thread():
 def test_single_job_runs_here():
     ((value, where, _),) = run_jobs(_power, [(7, 2)], workers=4)
     assert value == 49 and where == "MainProcess"
+
+
+def _tag(prefix: str, key: int) -> str:
+    return f"{prefix}{key}"
+
+
+def test_run_keyed_maps_keys_to_results():
+    from theorylab.models.parallel import run_keyed
+
+    for workers in (1, 2):
+        assert run_keyed(_tag, [3, 0, 1], ("L=",), workers) == {3: "L=3", 0: "L=0", 1: "L=1"}

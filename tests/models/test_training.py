@@ -10,9 +10,13 @@ from theorylab.models.device import generator
 from theorylab.models.mlp import init_mlp, select, stack
 from theorylab.models.training import (
     TrainingConfig,
+    best_fits,
+    constant_schedule,
     evaluate,
+    gradient_descent,
     regularized_mse,
     train,
+    train_best,
     train_mlp_on,
 )
 
@@ -165,3 +169,60 @@ def test_config_validation():
         TrainingConfig(adam_steps=-1)
     with pytest.raises(ValueError, match="grad_tol"):
         TrainingConfig(grad_tol=float("nan"))
+
+
+# --------------------------------------------------------------------------------------------
+# Plain gradient descent, best restarts
+# --------------------------------------------------------------------------------------------
+
+
+def test_gradient_descent_is_plain_gd():
+    """θ ← θ − η ∇(θ²): θ_t = θ_0 (1 − 2η)^t, and the history is the loss before each step."""
+    w = [torch.tensor([[[2.0]]], dtype=torch.float64, requires_grad=True)]
+    hist = gradient_descent(w, lambda ws: (ws[0] ** 2).sum((1, 2)), eta=0.1, steps=3)
+    np.testing.assert_allclose(hist, [4.0, 4.0 * 0.64, 4.0 * 0.64**2])
+    assert float(w[0].detach()) == pytest.approx(2.0 * 0.8**3)
+
+
+def test_gradient_descent_follows_a_schedule():
+    w = [torch.tensor([[[1.0]]], dtype=torch.float64, requires_grad=True)]
+    etas = [0.1, 0.2, 0.25]
+    gradient_descent(w, lambda ws: (ws[0] ** 2).sum((1, 2)), eta=lambda t: etas[t], steps=3)
+    assert float(w[0].detach()) == pytest.approx(0.8 * 0.6 * 0.5)
+    with pytest.raises(ValueError, match="eta"):
+        constant_schedule(0.0)
+    with pytest.raises(ValueError, match="steps"):
+        gradient_descent(w, lambda ws: ws[0].sum((1, 2)), eta=0.1, steps=-1)
+
+
+def test_gradient_descent_is_unstable_above_two_over_the_curvature():
+    """The stability edge of GD (arXiv 2305.19008): on a quadratic of curvature h, η < 2/h
+    converges and η > 2/h diverges."""
+    h = 4.0
+
+    def loss(ws):
+        return 0.5 * h * (ws[0] ** 2).sum((1, 2))
+
+    for eta, stable in ((0.45, True), (0.55, False)):
+        w = [torch.ones(1, 1, 1, dtype=torch.float64, requires_grad=True)]
+        gradient_descent(w, loss, eta=eta, steps=50)
+        assert (abs(float(w[0].detach())) < 1e-3) == stable
+
+
+def test_best_fits_pick_the_lowest_objective_restart():
+    x, y = _data(n=20, batch=2, seed=12)
+    cfg = TrainingConfig(adam_steps=50, lr=1e-2, lbfgs_calls=0)
+    run = train_mlp_on(x, y, depth=3, width=6, lam=1e-3, seeds=(1, 2, 3), config=cfg)
+    fits = best_fits(run)
+    assert len(fits) == 2
+    for task, fit in enumerate(fits):
+        losses = [run.result.loss[run.index(task, s)] for s in range(3)]
+        best = int(np.argmin(losses))
+        assert fit.objective == min(losses)
+        for w_fit, w_run in zip(fit.weights, run.network(task, best), strict=True):
+            assert torch.equal(w_fit, w_run)
+        reg = sum(w.square().sum() for w in fit.weights).item()
+        assert fit.mse == pytest.approx(fit.objective - 1e-3 * reg, rel=1e-10)
+        assert fit.loss_change == np.inf and not fit.converged  # Adam only: no L-BFGS call
+    again = train_best(x, y, depth=3, width=6, lam=1e-3, seeds=(1, 2, 3), config=cfg)
+    assert [f.objective for f in again] == [f.objective for f in fits]

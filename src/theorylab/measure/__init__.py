@@ -5,6 +5,7 @@ Every measurement accepts torch tensors or numpy arrays and returns numpy arrays
 numbers (the Jacobian builders return torch tensors, to be passed on to the spectra).
 """
 
+from theorylab.measure.bottleneck import NetworkProfile, layer_summary, network_profile
 from theorylab.measure.jacobian import (
     activation_masks,
     input_jacobians,
@@ -13,6 +14,7 @@ from theorylab.measure.jacobian import (
     ntk_gram,
     relu_mlp_jacobians,
     relu_mlp_ntk_gram,
+    relu_mlp_ntk_spectrum,
 )
 from theorylab.measure.neurons import (
     NeuronReport,
@@ -46,6 +48,7 @@ from theorylab.measure.spectra import (
 )
 
 __all__ = [
+    "NetworkProfile",
     "NeuronReport",
     "RankReport",
     "ReformulationReport",
@@ -59,9 +62,11 @@ __all__ = [
     "layer_jacobians",
     "layer_norms2",
     "layer_representations",
+    "layer_summary",
     "layer_to_layer_jacobians",
     "log_pdet",
     "merge_neurons",
+    "network_profile",
     "neuron_directions",
     "ntk_gram",
     "numerical_rank",
@@ -74,6 +79,7 @@ __all__ = [
     "reformulation_report",
     "relu_mlp_jacobians",
     "relu_mlp_ntk_gram",
+    "relu_mlp_ntk_spectrum",
     "residual_weights",
     "singular_values",
     "span_projector",

@@ -31,6 +31,7 @@ __all__ = [
     "ntk_gram",
     "relu_mlp_jacobians",
     "relu_mlp_ntk_gram",
+    "relu_mlp_ntk_spectrum",
 ]
 
 
@@ -305,3 +306,13 @@ def relu_mlp_ntk_gram(weights: Sequence[torch.Tensor], x) -> torch.Tensor:
             back = (back @ ws[ell]) * masks[ell - 1][:, None, :]
     jac = torch.cat(blocks, dim=1)
     return jac @ jac.T
+
+
+def relu_mlp_ntk_spectrum(weights: Sequence[torch.Tensor], x) -> np.ndarray:
+    """Eigenvalues of the NTK Gram Θ of :func:`relu_mlp_ntk_gram`, descending (numpy float64).
+
+    λ_max(Θ)/N and Tr Θ/N are what GD stability constrains (arXiv 2305.19008): at a minimum of
+    the MSE (1/N)Σ‖f − y‖², GD with step η is stable only if (2/N) λ_max(Θ) ≲ 2/η.
+    """
+    gram = relu_mlp_ntk_gram(weights, x).to(device="cpu", dtype=torch.float64).numpy()
+    return np.linalg.eigvalsh(gram)[::-1].copy()

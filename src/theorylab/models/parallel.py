@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["run_jobs"]
+__all__ = ["run_jobs", "run_keyed"]
 
 
 def _one_thread() -> None:
@@ -47,3 +47,12 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple], workers: int) -> lis
             return [f.result() for f in futures]
     except BrokenProcessPool:
         return _serial(fn, jobs)
+
+
+def run_keyed(
+    fn: Callable[..., Any], keys: Sequence[Any], args: tuple, workers: int
+) -> dict[Any, Any]:
+    """``{key: fn(*args, key)}`` for every key, through :func:`run_jobs` (keys in the order
+    given: put the longest first), e.g. one training job per depth of one simulation seed."""
+    results = run_jobs(fn, [(*args, key) for key in keys], workers)
+    return dict(zip(keys, results, strict=True))

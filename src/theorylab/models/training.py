@@ -44,15 +44,20 @@ import numpy as np
 import torch
 
 from theorylab.models.device import generator as make_generator
-from theorylab.models.mlp import Activation, init_mlp, mlp_forward, select, stack
+from theorylab.models.mlp import Activation, init_mlp, mlp_forward, select, single_forward, stack
 
 __all__ = [
+    "BestFit",
     "TrainedMLPs",
     "TrainingConfig",
     "TrainingResult",
+    "best_fits",
+    "constant_schedule",
     "evaluate",
+    "gradient_descent",
     "regularized_mse",
     "train",
+    "train_best",
     "train_mlp_on",
 ]
 
@@ -436,3 +441,124 @@ def train_mlp_on(
         width=width,
         lam=float(lam),
     )
+
+
+@dataclass(frozen=True)
+class BestFit:
+    """The restart of lowest objective of one task of :func:`train_mlp_on`.
+
+    Attributes
+    ----------
+    weights
+        ``[W_1, …, W_L]`` of that network, ``(n_{ℓ+1}, n_ℓ)`` each (detached).
+    mse
+        Its training MSE (1/N) Σ_i ‖f(x_i) − y_i‖² (without the penalty).
+    objective, grad_norm, loss_change, converged
+        From the :class:`TrainingResult` (``loss_change`` is ``inf`` when no L-BFGS call ran).
+    """
+
+    weights: list[torch.Tensor]
+    mse: float
+    objective: float
+    grad_norm: float
+    loss_change: float
+    converged: bool
+
+
+def best_fits(run: TrainedMLPs, activation: Activation = torch.relu) -> list[BestFit]:
+    """Per task of ``run``, the restart with the lowest objective (the one to measure)."""
+    res = run.result
+    fits = []
+    for task in range(run.n_tasks):
+        idx = [run.index(task, s) for s in range(len(run.seeds))]
+        best = idx[int(np.argmin(res.loss[idx]))]
+        weights = select(run.weights, best)
+        with torch.no_grad():
+            out = single_forward(weights, run.x[best], activation)
+            mse = float((out - run.y[best]).square().sum(-1).mean())
+        change = np.nan if res.loss_change is None else res.loss_change[best]
+        fits.append(
+            BestFit(
+                weights=weights,
+                mse=mse,
+                objective=float(res.loss[best]),
+                grad_norm=float(res.grad_norm[best]),
+                loss_change=float(np.nan_to_num(change, nan=np.inf)),
+                converged=bool(res.converged[best]),
+            )
+        )
+    return fits
+
+
+def train_best(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    depth: int,
+    width: int,
+    lam: float,
+    seeds: Sequence[int],
+    config: TrainingConfig,
+) -> list[BestFit]:
+    """:func:`train_mlp_on` (bias-free ReLU MLPs, every task × seed in one batch), then the
+    restart of lowest objective of every task (:func:`best_fits`)."""
+    run = train_mlp_on(x, y, depth=depth, width=width, lam=lam, seeds=seeds, config=config)
+    return best_fits(run)
+
+
+# --------------------------------------------------------------------------------------------
+# Plain gradient descent
+# --------------------------------------------------------------------------------------------
+
+Schedule = Callable[[int], float]
+
+
+def constant_schedule(eta: float) -> Schedule:
+    """η_t = η for every step t."""
+    if not (eta > 0 and math.isfinite(eta)):
+        raise ValueError(f"eta must be > 0 and finite, got {eta!r}")
+    return lambda step: eta
+
+
+def gradient_descent(
+    weights: list[torch.Tensor],
+    objective: Objective,
+    eta: float | Schedule,
+    steps: int,
+) -> np.ndarray:
+    """Plain full-batch GD θ ← θ − η_t ∇ Σ_b objective_b(θ), in place.
+
+    Parameters
+    ----------
+    weights
+        Leaf tensors with ``requires_grad`` (axis 0: network index, as in :func:`train`).
+    objective
+        ``objective(weights) -> (batch,)`` per-network losses.
+    eta
+        Step size η, or a schedule ``step -> η_t``.
+    steps
+        Number of steps.
+
+    Returns
+    -------
+    numpy.ndarray
+        The summed objective *before* each step, shape ``(steps,)``.
+
+    Notes
+    -----
+    GD at step η is only stable near a minimum whose sharpness λ_max(Hessian) is ≤ 2/η; for the
+    MSE (1/N)Σ‖f − y‖² that reads λ_max(Θ)/N ≲ 1/η with Θ the NTK Gram (arXiv 2305.19008).
+    """
+    schedule = constant_schedule(eta) if not callable(eta) else eta
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    history = np.empty(steps)
+    for t in range(steps):
+        loss = objective(weights).sum()
+        grads = torch.autograd.grad(loss, weights)
+        step = schedule(t)
+        with torch.no_grad():
+            for w, g in zip(weights, grads, strict=True):
+                w.sub_(step * g)
+        history[t] = float(loss.detach())
+    return history
