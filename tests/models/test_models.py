@@ -84,3 +84,83 @@ def test_deep_features_given_weights():
     assert set(deep_features(x, [w1, w2], ["tanh", "tanh"])) == {2}
     with pytest.raises(ValueError, match="depths"):
         deep_features(x, [w1, w2], ["tanh", "tanh"], depths=(3,))
+
+
+# --------------------------------------------------------------------------------------------
+# Ridge error paths (models.linear: HeldOutMoments, RidgeBasis, RidgePath, learning curves)
+# --------------------------------------------------------------------------------------------
+
+
+def _problem(n, p, m, seed=0, n_test=400):
+    g = generator(seed)
+    scale = torch.linspace(0.2, 1.0, p, dtype=torch.float64)
+    x = torch.randn(n + n_test, p, generator=g, dtype=torch.float64) * scale
+    y = torch.randn(n + n_test, m, generator=g, dtype=torch.float64) + x[:, :m]
+    return x, y
+
+
+@pytest.mark.parametrize(("n", "p"), [(60, 20), (12, 20), (20, 20)])
+def test_ridge_path_equals_explicit_fits(n, p):
+    from theorylab.models.linear import HeldOutMoments, RidgeBasis, ridge_readout
+
+    x, y = _problem(n, p, 3)
+    test = HeldOutMoments.from_samples(x[n:], y[n:])
+    basis = RidgeBasis.fit(x[:n], test.gram)
+    lams = [1e-3, 0.1, 2.0]
+    w = ridge_readout(x[:n], y[:n], lams)
+    direct = [float(((y[n:] - x[n:] @ w[i]) ** 2).mean(0).sum()) for i in range(3)]
+    np.testing.assert_allclose(basis.path(y[:n], test).errors(lams), direct, rtol=1e-9)
+    # Targets = the features themselves (θ ~ N(0, I) averaged): the diagonal shortcut.
+    w = ridge_readout(x[:n], x[:n], lams)
+    direct = [float(((x[n:] - x[n:] @ w[i]) ** 2).mean(0).sum()) for i in range(3)]
+    path = basis.self_path(float(test.gram.trace()))
+    assert path.quadratic.ndim == 1
+    np.testing.assert_allclose(path.errors(lams), direct, rtol=1e-9, atol=1e-13)
+
+
+def test_ridge_path_noise_average_matches_many_noise_draws():
+    # The exact average over an independent label noise (variance 0.09) against 20 000 noise
+    # columns of variance 0.09/20 000 fitted at once (their summed error has the same mean and
+    # a relative spread ≈ √(2/20 000) = 1 %).
+    from theorylab.models.linear import HeldOutMoments, RidgeBasis
+
+    n, p = 30, 20
+    x, _ = _problem(n, p, 1)
+    xi = torch.randn(n + 400, 20_000, generator=generator(1), dtype=torch.float64)
+    xi *= (0.09 / 20_000) ** 0.5
+    zero = HeldOutMoments(x[n:].T @ x[n:] / 400, torch.zeros(p, 1, dtype=torch.float64), 0.0)
+    basis = RidgeBasis.fit(x[:n], zero.gram)
+    exact = basis.path(torch.zeros(n, 1, dtype=torch.float64), zero, noise=0.09)
+    sampled = basis.path(xi[:n], HeldOutMoments.from_samples(x[n:], xi[n:]))
+    lams = [1e-2, 1.0]
+    np.testing.assert_allclose(exact.errors(lams), sampled.errors(lams), rtol=0.03)
+
+
+def test_ridge_path_minimum_is_the_minimum_of_a_dense_scan():
+    from theorylab.models.linear import HeldOutMoments, RidgeBasis
+
+    x, y = _problem(40, 25, 2, seed=3)
+    test = HeldOutMoments.from_samples(x[40:], y[40:])
+    path = RidgeBasis.fit(x[:40], test.gram).path(y[:40], test, noise=0.5)
+    lam, err = path.minimum(1e-4, 1e3)
+    dense = path.errors(np.logspace(-4, 3, 20_001))
+    assert err <= dense.min() + 1e-12
+    assert err == pytest.approx(dense.min(), rel=1e-7)
+    assert float(path.errors(lam)) == pytest.approx(err, rel=1e-12)
+
+
+def test_ridge_learning_curves_nested_training_sets():
+    from theorylab.models.linear import HeldOutMoments, RidgeBasis, ridge_learning_curves
+
+    x, y = _problem(50, 20, 2, seed=4)
+    sizes, lams = [10, 30, 50], [0.01, 1.0]
+    out = ridge_learning_curves(x, y, sizes, lams, noise=0.1, scan=(1e-3, 1e2), self_noise=0.2)
+    assert out["errors"].shape == out["self"].shape == (2, 3)
+    test = HeldOutMoments.from_samples(x[50:], y[50:])
+    for j, n in enumerate(sizes):
+        basis = RidgeBasis.fit(x[:n], test.gram)
+        path = basis.path(y[:n], test, 0.1)
+        np.testing.assert_allclose(out["errors"][:, j], path.errors(lams), rtol=1e-12)
+        assert (out["lambda_min"][j], out["error_min"][j]) == path.minimum(1e-3, 1e2)
+        self_path = basis.self_path(float(test.gram.trace()), 0.2)
+        np.testing.assert_allclose(out["self"][:, j], self_path.errors(lams), rtol=1e-12)

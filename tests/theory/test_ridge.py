@@ -11,6 +11,7 @@ from theorylab.theory.ridge import (
     FeatureMoments,
     Spectrum,
     optimal_ridge,
+    random_linear_target_error,
     ridge_risk,
     ridge_test_error,
 )
@@ -269,3 +270,97 @@ def test_feature_moments_validation():
         FeatureMoments(np.eye(2), np.ones(2), 1.0).spectrum()  # ψᵀΩ⁻¹ψ = 2 > E y² = 1
     with pytest.raises(ValueError, match="bounds"):
         optimal_ridge(FeatureMoments(np.eye(2), np.zeros(2), 1.0), 5.0, bounds=(1.0, 0.1))
+
+
+def test_optimal_ridge_vectorised_over_n_matches_one_n_at_a_time():
+    moments = _random_moments(60, 4, nonlinear_power=0.2)
+    n = np.array([[20.0, 60.0], [61.0, 400.0]])
+    lam_star, err_star = optimal_ridge(moments, n)
+    assert lam_star.shape == err_star.shape == (2, 2)
+    for idx in np.ndindex(2, 2):
+        res = minimize_scalar(
+            lambda t, n_i=n[idx]: float(ridge_test_error(moments, n_i, np.exp(t))[0]),
+            bounds=(np.log(1e-5), np.log(1e5)),
+            method="bounded",
+            options={"xatol": 1e-9},
+        )
+        assert err_star[idx] == pytest.approx(res.fun, rel=1e-8)
+        assert err_star[idx] <= res.fun + 1e-12
+
+
+def test_kappa_root_matches_bisection():
+    # The Newton iteration from above against brentq on g(κ) = κ(1 − df₁/n) − λ/n, over- and
+    # under-parameterised, tiny and large λ (the root spans 12 decades).
+    from scipy.optimize import brentq
+
+    rng = np.random.default_rng(7)
+    s = np.sort(rng.gamma(0.5, size=150))
+    spec = Spectrum(s, np.ones_like(s), np.ones_like(s))
+    for n in (30.0, 149.0, 151.0, 600.0):
+        for lam in (1e-8, 1e-3, 1.0, 1e4):
+            kappa = float(ridge_risk(spec, 0.1, n, lam).kappa)
+
+            def g(k, n=n, lam=lam):
+                return k * (1 - np.sum(s / (s + k)) / n) - lam / n
+
+            ref = brentq(g, lam / n, lam / n + s.sum() / n, xtol=1e-300, rtol=1e-15)
+            assert kappa == pytest.approx(ref, rel=1e-12)
+
+
+def test_matrix_psi_is_the_exact_average_over_a_random_target():
+    # A target y_θ with ψ_θ = Bθ/√m and E y_θ² = θᵀDθ/m + σ² (D ⪰ BᵀΩ⁻¹B keeps every draw
+    # consistent). The 2m draws θ = ±√m e_j have E θθᵀ = I exactly, so the mean of their
+    # errors must equal the error of the averaged moments (ψ = B/√m, E y² = tr D/m + σ²) to
+    # round-off: the deterministic equivalent is linear in ψψᵀ and E y².
+    rng = np.random.default_rng(8)
+    p, m, sigma2 = 30, 7, 0.05
+    a = rng.standard_normal((p, p))
+    omega = a @ a.T / p + 0.1 * np.eye(p)
+    b = rng.standard_normal((p, m)) / np.sqrt(p)
+    d = b.T @ np.linalg.solve(omega, b) + np.eye(m)
+    n, lam = np.array([[10.0], [45.0]]), np.array([0.01, 1.0])
+    per_draw = [
+        ridge_test_error(FeatureMoments(omega, sign * b[:, j], d[j, j] + sigma2), n, lam)[0]
+        for j in range(m)
+        for sign in (1.0, -1.0)
+    ]
+    averaged, status = ridge_test_error(
+        FeatureMoments(omega, b / np.sqrt(m), np.trace(d) / m + sigma2), n, lam
+    )
+    assert status.converged
+    np.testing.assert_allclose(np.mean(per_draw, axis=0), averaged, rtol=1e-12)
+
+
+def test_retarget_shares_the_eigendecomposition():
+    moments = _random_moments(40, 9, nonlinear_power=0.1)
+    lazy = moments.retarget(moments.psi, moments.label_power)
+    assert "_eigh" not in moments.__dict__  # nothing decomposed until an error is asked for
+    np.testing.assert_allclose(
+        ridge_test_error(lazy, 20.0, 0.1)[0], ridge_test_error(moments, 20.0, 0.1)[0]
+    )
+    assert lazy._eigh is moments._eigh
+    other_psi = moments.omega @ np.linspace(-0.1, 0.1, 40)  # β* = linspace: consistent
+    fresh = FeatureMoments(moments.omega, other_psi, 1.0)
+    re = moments.retarget(other_psi, 1.0)
+    assert re._eigh is moments._eigh  # one O(p³) decomposition for both targets
+    np.testing.assert_array_equal(re.eigenvalues, moments.eigenvalues)
+    np.testing.assert_allclose(
+        ridge_test_error(re, 30.0, 0.1)[0], ridge_test_error(fresh, 30.0, 0.1)[0], rtol=1e-12
+    )
+    with pytest.raises(ValueError, match="psi"):
+        FeatureMoments(np.eye(2), np.ones((3, 2)), 1.0)
+
+
+def test_random_linear_target_error_is_the_matrix_psi_average():
+    # y = θ·X + noise with θ ~ N(0, I_p): E ψψᵀ = Ω², E y² = tr Ω + noise — the shortcut
+    # (t_i = 1, σ_ε² = noise) against the general averaged moments, and its limits.
+    moments = _random_moments(50, 10)
+    omega = moments.omega
+    n, lam = np.array([[20.0, 80.0]]), np.array([[0.01], [1.0]])
+    short, status = random_linear_target_error(moments, 0.05, n, lam)
+    general = FeatureMoments(omega, omega, float(np.trace(omega)) + 0.05)
+    assert status.converged
+    np.testing.assert_allclose(short, ridge_test_error(general, n, lam)[0], rtol=1e-10)
+    assert float(random_linear_target_error(moments, 0.05, 1e9, 1e-3)[0]) == pytest.approx(
+        0.05, rel=1e-4
+    )

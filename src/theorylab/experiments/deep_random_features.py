@@ -1,125 +1,85 @@
 """Deterministic equivalent and error universality of deep random features (arXiv 2302.00401).
 
 Schröder, Cui, Dmitriev, Loureiro, ICML 2023. Features v = h_L of a deep network with frozen
-i.i.d. Gaussian weights, h_ℓ = σ(W_ℓ h_{ℓ−1}), h_0 = x ~ N(0, I_d), W_ℓ ∈ R^{k×k_{ℓ−1}} with
-N(0, 1/k_{ℓ−1}) entries; only the readout is learned, by ridge regression on X = v/√k:
+weights, h_ℓ = σ(W_ℓ h_{ℓ−1}), h_0 = x ~ N(0, I_d), W_ℓ with N(0, 1/k_{ℓ−1}) entries; ridge on
+X = v/√k: ŵ = argmin Σ_{μ≤n} (y_μ − w·X_μ)² + λ‖w‖², ε_g = E(y − ŵ·X)². Target: a random
+network y = θ·σ*(W* x)/√k* + √Δ ξ (W*: N(0, 1/d) entries; σ* = sign in the paper's figures).
+The closed-form moments (r_ℓ, κ1, κ* of Eqs. (10)–(11): Ω_ℓ = κ1² W_ℓΩ_{ℓ−1}W_ℓᵀ + κ*² I,
+Φ_ℓ = κ1 W_ℓΦ_{ℓ−1}) give Cov X = Ω/k, E[Xy] = Φθ/√(k k*), E y² = θᵀΨθ/k* + Δ, and the
+deterministic equivalent (Thm. 3.3, Sec. 4, App. D.2) the error of Gaussian features with these
+moments — the network's too (Gaussian universality: a theorem for the shared-feature target
+y = θ*·X + noise of Sec. 4, conjectured for the network target). The observables:
 
-    ŵ = argmin_w Σ_{μ≤n} (y_μ − w·X_μ)² + λ‖w‖²,      ε_g = E(y − ŵ·X)².
+* ``eg``: the drawn student weights, the target averaged over θ ~ N(0, I) and W* — exact, the
+  error being linear in ψψᵀ and E y² (E ψψᵀ = ΦΦᵀ/(k d) with Φ_0 = κ1* I, E y² = E σ*² + Δ);
+* ``eg_draw``: one drawn target (θ, W* of ``weight_seed``, the single instance of Fig. 1);
+* ``eg_shared``: the proven case y = θ*·X + noise, averaged over θ* ~ N(0, I_k);
+* ``eg_mp``: L = 1, d → ∞, all weights averaged (W_1W_1ᵀ Marchenko–Pastur); ``eg_opt``,
+  ``lambda_opt``: the optimal penalty of ``eg``.
 
-Target: a random network y = θ·σ*(W* x)/√k* (+ noise), σ* = sign in the paper's figures.
-
-* **Closed-form moments** (Eqs. (8)–(10)): with κ1, κ* of each layer at the propagated variance
-  r_1 = 1, r_{ℓ+1} = E σ(z)², z ~ N(0, r_ℓ):
-  Ω_ℓ = κ1² W_ℓ Ω_{ℓ−1} W_ℓᵀ + κ*² I (Ω_0 = I), Φ_ℓ = κ1 W_ℓ Φ_{ℓ−1} (Φ_0 = κ1* W*ᵀ),
-  Ψ = κ1*² W* W*ᵀ + κ**² I (:func:`theorylab.theory.feature_covariance.propagate`).
-* **Sharp ridge error** (Thm. 3.1; Gaussian covariate model): the readout sees
-  Cov X = Ω/k, E[X y] = Φθ/√(k k*), E y² = θᵀΨθ/k* + Δ, and the error is the deterministic
-  equivalent of :func:`theorylab.theory.ridge.ridge_test_error`.
-* **Gaussian universality**: the real network's error equals that of Gaussian features with the
-  same moments (proven when the target is a linear function of the same features,
-  y = θ*·v/√k + noise — the ``eg_shared`` observable; conjectured for the network target).
-
-The theory is a function of the *drawn* weights: they come from ``numpy.random.default_rng(
-weight_seed)`` in the order θ, W*, W_1, …, W_L, θ* (:func:`draw_weights`), and the simulation
-uses these very arrays (converted to torch), with fresh data per seed.
+Student and drawn target come from ``numpy.random.default_rng(weight_seed)`` in the authors'
+order θ, W*, W_1, …, W_L (:func:`draw_weights`): theory and simulation share those matrices.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
 
 import numpy as np
 
 from theorylab.experiments.base import (
+    Activation,
     Agreement,
-    CheckResult,
     Experiment,
+    NonNegative,
     Observable,
+    ParamsBase,
+    Positive,
+    Range,
+    Relation,
     Variant,
-    make_params,
-    require_centred_activation,
-    require_int,
-    require_nonempty,
-    require_positive,
-    require_range,
 )
-from theorylab.theory.feature_covariance import Propagation, propagate
+from theorylab.experiments.plotting import simulated, theory_vs_simulation
+from theorylab.theory import ridge
+from theorylab.theory.feature_covariance import one_layer_limit, propagate
 from theorylab.theory.fixed_point import SolverStatus
 from theorylab.theory.hermite import hermite_coefficients
-from theorylab.theory.ridge import FeatureMoments, optimal_ridge, ridge_test_error
 
-__all__ = [
-    "EXPERIMENT",
-    "Params",
-    "Weights",
-    "draw_weights",
-    "figure",
-    "network_target_moments",
-    "shared_feature_moments",
-    "simulate",
-    "theory",
-]
+__all__ = ["EXPERIMENT", "Params", "Weights", "draw_weights", "figure", "simulate", "theory"]
 
-MAX_DEPTH = 8
+#: Penalties searched for the optimal λ, by the theory and by the simulated λ scans alike.
+LAMBDA_RANGE = (1e-5, 1e3)
+Floats, Ints = tuple[float, ...], tuple[int, ...]
 
 
 @dataclass(frozen=True)
-class Params:
-    """Setting of arXiv 2302.00401 (defaults: the quick size of the paper note).
+class Params(ParamsBase):
+    """Setting of arXiv 2302.00401 (defaults: d = 300, k = 2d, k* = d, depths 1–3)."""
 
-    Attributes
-    ----------
-    alpha : sample ratios n/d (grid axis of every learning curve).
-    lam : ridge penalties λ (sum convention; grid axis).
-    depth : numbers of hidden layers L compared (grid axis; the depth-L network uses the first
-        L weight matrices of one draw).
-    activation : σ of every hidden layer (zero-mean, e.g. tanh, erf, door, sign).
-    target_activation : σ* of the target's hidden layer (zero-mean).
-    d : input dimension; gamma : hidden widths k = round(γ d); teacher_ratio : k* = round(· d).
-    noise : label-noise variance Δ of the network target.
-    shared_noise : label-noise variance of the shared-feature target y = θ*·v/√k + noise.
-    weight_seed : seed of numpy's default_rng drawing θ, W*, W_1, …, θ* (see draw_weights).
-    n_test : fresh test samples per seed.
-    """
+    alpha: Annotated[Floats, Range(1e-3, 1e3), "sample ratios n/d"] = (0.5, 1.0, 2.0, 3.0, 4.0)
+    lam: Annotated[Floats, Positive(1e6), "ridge penalties λ (sum loss)"] = (1e-3, 1e-2)
+    depth: Annotated[Ints, Range(1, 8), "depths L (first L layers of one draw)"] = (1, 2, 3)
+    activation: Annotated[str, Activation(centred=True), "σ of every layer (centred)"] = "tanh"
+    target_activation: Annotated[str, Activation(centred=True), "σ* of the target"] = "sign"
+    d: Annotated[int, Range(2, 5000), "input dimension"] = 300
+    gamma: Annotated[float, Range(0.05, 20.0), "hidden widths k = round(γ d)"] = 2.0
+    teacher_ratio: Annotated[float, Range(0.05, 20.0), "target width k* = round(ratio·d)"] = 1.0
+    noise: Annotated[float, NonNegative(100.0), "label-noise variance Δ, network target"] = 0.0
+    shared_noise: Annotated[float, NonNegative(100.0), "noise variance of θ*·X + noise"] = 0.01
+    weight_seed: Annotated[int, Range(0, 2**32 - 1), "seed of default_rng for the weights"] = 42
+    n_test: Annotated[int, Range(10, 1_000_000), "held-out samples per data draw"] = 1000
+    draws: Annotated[int, Range(1, 1000), "data draws averaged within one seed"] = 4
 
-    alpha: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 4.0)
-    lam: tuple[float, ...] = (0.001, 0.01)
-    depth: tuple[int, ...] = (1, 2, 3)
-    activation: str = "tanh"
-    target_activation: str = "sign"
-    d: int = 200
-    gamma: float = 2.0
-    teacher_ratio: float = 1.0
-    noise: float = 0.0
-    shared_noise: float = 0.01
-    weight_seed: int = 42
-    n_test: int = 4000
-
-    def __post_init__(self) -> None:
-        require_nonempty("alpha", self.alpha)
-        require_range("alpha", self.alpha, 1e-3, 1e3)
-        require_nonempty("lam", self.lam)
-        require_positive("lam", self.lam)
-        require_nonempty("depth", self.depth)
-        require_int("depth", self.depth, 1, MAX_DEPTH)
-        if len(set(self.depth)) != len(self.depth):
-            raise ValueError(f"depth must not repeat values, got {self.depth!r}")
-        for name in ("activation", "target_activation"):
-            require_centred_activation(name, getattr(self, name))
-        require_int("d", self.d, 2, 20_000)
-        require_range("gamma", self.gamma, 1e-3, 100.0)
-        require_range("teacher_ratio", self.teacher_ratio, 1e-3, 100.0)
-        require_positive("noise", self.noise, strict=False)
-        require_positive("shared_noise", self.shared_noise, strict=False)
-        require_int("weight_seed", self.weight_seed, 0)
-        require_int("n_test", self.n_test, 1)
-        if self.width < 1 or self.teacher_width < 1:
-            raise ValueError("gamma * d and teacher_ratio * d must be >= 1")
-        if any(round(a * self.d) < 1 for a in self.alpha):
-            raise ValueError("alpha * d must be >= 1 sample for every alpha")
+    relations = (
+        Relation("depth", lambda p: len(set(p.depth)) == len(p.depth), "must not repeat"),
+        Relation("gamma", lambda p: 1 <= p.width <= 20_000, "gamma * d must lie in [1, 20000]"),
+        Relation("teacher_ratio", lambda p: 1 <= p.teacher_width <= 20_000, "k* in [1, 20000]"),
+        Relation("alpha", lambda p: min(p.alpha) * p.d >= 1, "alpha * d must be >= 1"),
+    )
 
     @property
     def width(self) -> int:
@@ -136,385 +96,236 @@ class Params:
         return np.array([max(1, round(a * self.d)) for a in self.alpha])
 
 
-# --------------------------------------------------------------------------------------------
-# The drawn instance (shared by theory and simulation)
-# --------------------------------------------------------------------------------------------
+# -- The drawn instance and its closed-form moments (cached per weight draw) -----------------------
 
 
 @dataclass(frozen=True)
 class Weights:
-    """One draw of the frozen weights (numpy float64).
-
-    theta : (k*,) target readout, N(0, 1); teacher : W* (k*, d), N(0, 1/d);
-    student : W_1 (k, d) N(0, 1/d), W_ℓ (k, k) N(0, 1/k) for ℓ = 2 … max depth;
-    theta_star : (k,) readout of the shared-feature target, N(0, 1).
-    """
+    """θ (k*,) ~ N(0, I); W* (k*, d) and W_1 (k, d) with N(0, 1/d), W_ℓ (k, k) with N(0, 1/k)."""
 
     theta: np.ndarray
     teacher: np.ndarray
     student: tuple[np.ndarray, ...]
-    theta_star: np.ndarray
 
 
-def draw_weights(p: Params) -> Weights:
-    """Weights from ``numpy.random.default_rng(p.weight_seed)`` in the note's order.
-
-    θ ~ N(0, I_{k*}), then W*, then W_1, …, W_{max depth} (standard normals scaled by
-    1/√fan-in), then θ* — so the sign-target instance of the note (θ, W*, W_1, …) does not
-    depend on the shared-feature target. The simulation uses these arrays too.
-    """
-    rng = np.random.default_rng(p.weight_seed)
-    k, ks, d = p.width, p.teacher_width, p.d
+@functools.lru_cache(maxsize=4)
+def _draw(d: int, k: int, ks: int, layers: int, seed: int) -> Weights:
+    rng = np.random.default_rng(seed)
     theta = rng.standard_normal(ks)
     teacher = rng.standard_normal((ks, d)) / math.sqrt(d)
     student = [rng.standard_normal((k, d)) / math.sqrt(d)]
-    student += [rng.standard_normal((k, k)) / math.sqrt(k) for _ in range(max(p.depth) - 1)]
-    theta_star = rng.standard_normal(k)
-    return Weights(theta, teacher, tuple(student), theta_star)
+    student += [rng.standard_normal((k, k)) / math.sqrt(k) for _ in range(layers - 1)]
+    for a in (theta, teacher, *student):
+        a.setflags(write=False)
+    return Weights(theta, teacher, tuple(student))
 
 
-# --------------------------------------------------------------------------------------------
-# Theory
-# --------------------------------------------------------------------------------------------
+def draw_weights(p: Params) -> Weights:
+    """The weights of ``default_rng(p.weight_seed)``: θ, W*, W_1 … W_{max depth} in this order
+    (depth-L results do not depend on how many deeper layers are drawn)."""
+    return _draw(p.d, p.width, p.teacher_width, max(p.depth), p.weight_seed)
 
 
-def feature_propagation(p: Params, w: Weights, depth: int) -> Propagation:
-    """Ω_ℓ and Φ_ℓ = E[h_ℓ uᵀ] (u = σ*(W* x)) of the first ``depth`` layers (Eqs. (8)–(10)).
+def _instance_key(p: Params) -> Params:  # the fields that fix the moments
+    one = {"alpha": (1.0,), "lam": (1.0,), "depth": (max(p.depth),), "n_test": 10, "draws": 1}
+    return dataclasses.replace(p, **one)
 
-    Variance convention of the paper ("population"): r_1 = tr Σ/d = 1, r_{ℓ+1} = E σ(z)².
+
+@functools.lru_cache(maxsize=8)
+def layer_moments(key: Params) -> tuple[tuple[ridge.FeatureMoments, ridge.FeatureMoments], ...]:
+    """Per depth L = 1 … max depth: the (target-averaged, drawn-target) readout moments.
+
+    One propagation of Ω_ℓ and Φ_ℓ (Φ_0 = κ1* I_d; a drawn W* gives Φ_ℓW*ᵀ); one eigh of Ω_L per
+    depth used (computed when first needed, then cached with the moments) serves both targets,
+    every n and every λ (:meth:`~theorylab.theory.ridge.FeatureMoments.retarget`).
     """
-    tc = hermite_coefficients(p.target_activation, variance=1.0)
-    return propagate(
-        w.student[:depth],
-        [p.activation] * depth,
-        np.eye(p.d),
-        tc.kappa1 * w.teacher.T,
-        variance="population",
-    )
+    w, k, ks, d = draw_weights(key), key.width, key.teacher_width, key.d
+    tc, acts = hermite_coefficients(key.target_activation), [key.activation] * len(w.student)
+    prop = propagate(w.student, acts, np.eye(d), tc.kappa1 * np.eye(d), variance="population")
+    u = w.teacher.T @ w.theta  # θᵀΨθ = κ1*²‖W*ᵀθ‖² + κ**²‖θ‖², and Φθ = Φ_L W*ᵀθ
+    rho_draw = float(tc.kappa1**2 * u @ u + tc.kappa_star**2 * w.theta @ w.theta) / ks + key.noise
+    out, rho, teacher_dir = [], tc.second_moment + key.noise, u / math.sqrt(k * ks)
+    for omega, phi in zip(prop.omegas, prop.cross, strict=True):
+        avg = ridge.FeatureMoments(omega / k, phi / math.sqrt(k * d), rho)
+        out.append((avg, avg.retarget(phi @ teacher_dir, rho_draw)))
+    return tuple(out)
 
 
-def teacher_covariance(p: Params, w: Weights) -> np.ndarray:
-    """Ψ = E[u uᵀ] = κ1*² W* W*ᵀ + κ**² I_{k*} (κ's of σ* at r = tr Σ/d = 1)."""
-    tc = hermite_coefficients(p.target_activation, variance=1.0)
-    psi = tc.kappa1**2 * (w.teacher @ w.teacher.T)
-    psi[np.diag_indices_from(psi)] += tc.kappa_star**2
-    return psi
-
-
-def network_target_moments(
-    omega: np.ndarray, phi: np.ndarray, psi: np.ndarray, theta: np.ndarray, noise: float
-) -> FeatureMoments:
-    """Moments seen by the readout X = v/√k for y = θ·u/√k* + noise (note item 3).
-
-    Cov X = Ω/k, E[X y] = Φθ/√(k k*), E y² = θᵀΨθ/k* + Δ.
-    """
-    k, ks = omega.shape[0], theta.shape[0]
-    return FeatureMoments(
-        omega / k, phi @ theta / math.sqrt(k * ks), float(theta @ psi @ theta) / ks + noise
-    )
-
-
-def shared_feature_moments(omega: np.ndarray, theta_star: np.ndarray, noise: float):
-    """Moments for the proven case y = θ*·v/√k + noise = θ*·X + noise (Thm. 3.1).
-
-    Cov X = Ω/k, E[X y] = Ω θ*/k, E y² = θ*ᵀΩθ*/k + noise.
-    """
-    c = omega / omega.shape[0]
-    return FeatureMoments(c, c @ theta_star, float(theta_star @ c @ theta_star) + noise)
-
-
-def learning_curves(p: Params, optimal: bool = True) -> dict:
-    """Sharp ridge errors over (depth, λ, n/d) for both targets, and optionally at λ*."""
-    w = draw_weights(p)
-    psi = teacher_covariance(p, w)
-    n = p.samples().astype(float)
-    lam = np.asarray(p.lam, dtype=float)
-    shape = (len(p.depth), len(p.lam), len(p.alpha))
-    out = {"eg": np.empty(shape), "eg_shared": np.empty(shape)}
-    if optimal:
-        out["eg_opt"], out["lambda_opt"] = np.empty(shape[::2]), np.empty(shape[::2])
-    statuses = []
-    for i, depth in enumerate(p.depth):
-        prop = feature_propagation(p, w, depth)
-        net = network_target_moments(prop.omega, prop.phi, psi, w.theta, p.noise)
-        shared = shared_feature_moments(prop.omega, w.theta_star, p.shared_noise)
-        out["eg"][i], st1 = ridge_test_error(net, n[None, :], lam[:, None])
-        out["eg_shared"][i], st2 = ridge_test_error(shared, n[None, :], lam[:, None])
-        if optimal:
-            out["lambda_opt"][i], out["eg_opt"][i] = optimal_ridge(net, n)
-        statuses += [st1, st2]
-    out["target_power"] = float(w.theta @ psi @ w.theta) / p.teacher_width + p.noise
-    out["solver"] = SolverStatus.combine(*statuses)
-    return out
+def one_layer_mp(p: Params) -> tuple[np.ndarray, SolverStatus]:
+    """ε_g (λ, α) of the L = 1 network in the d → ∞ limit, averaged over all weights."""
+    c, tc = hermite_coefficients(p.activation), hermite_coefficients(p.target_activation)
+    rho = tc.second_moment + p.noise
+    spec, irreducible = one_layer_limit(c.kappa1, c.kappa_star, p.width / p.d, tc.kappa1, rho)
+    alpha, lam = p.samples()[None, :] / p.d, np.asarray(p.lam)[:, None]
+    risk = ridge.ridge_risk(spec, irreducible, alpha, lam)
+    return risk.excess_risk + irreducible, risk.status
 
 
 def theory(p: Params) -> dict:
-    """Sharp ridge test errors over (depth, λ, n/d) for the network and shared-feature targets,
-    the Gaussian model (same moments, same prediction) and the optimal-λ curve."""
-    out = learning_curves(p)
-    out["eg_gauss"] = out["eg"].copy()
-    out["universality"] = np.ones_like(out["eg"])
+    """Sharp ridge errors over (depth, λ, n/d) for the three targets, λ* and the L = 1 limit."""
+    layers = layer_moments(_instance_key(p))
+    n, lam = p.samples()[None, :].astype(float), np.asarray(p.lam, dtype=float)[:, None]
+    shape = (len(p.depth), len(p.lam), len(p.alpha))
+    out = {name: np.empty(shape) for name in ("eg", "eg_draw", "eg_shared")}
+    out["eg_opt"], out["lambda_opt"] = np.empty(shape[::2]), np.empty(shape[::2])
+    statuses = []
+    for i, depth in enumerate(p.depth):
+        avg, draw = layers[depth - 1]
+        out["eg"][i], st1 = ridge.ridge_test_error(avg, n, lam)
+        out["eg_draw"][i], st2 = ridge.ridge_test_error(draw, n, lam)
+        out["eg_shared"][i], st3 = ridge.random_linear_target_error(avg, p.shared_noise, n, lam)
+        out["lambda_opt"][i], out["eg_opt"][i] = ridge.optimal_ridge(avg, n[0], LAMBDA_RANGE)
+        statuses += [st1, st2, st3]
+    out["eg_mp"], status = one_layer_mp(p)
+    out["solver"] = SolverStatus.combine(*statuses, status)
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# Simulation
-# --------------------------------------------------------------------------------------------
+# -- Simulation ------------------------------------------------------------------------------------
 
 
-def _test_errors(x, y, n_list, lams, n_train):
-    """(len(lams), len(n_list), m) test errors of ridge fitted on the first n samples."""
-    import torch
-
-    from theorylab.models.linear import ridge_readout
-
-    x_test, y_test = x[n_train:], y[n_train:]
-    out = []
-    for n in n_list:
-        w = ridge_readout(x[:n], y[:n], lams)  # (λ, k, m)
-        resid = y_test[None] - torch.einsum("tk,lkm->ltm", x_test, w)
-        out.append((resid**2).mean(1))  # (λ, m)
-    return torch.stack(out, dim=1).cpu().numpy()
-
-
-def simulate(p: Params, seed: int) -> dict:
-    """Finite network, ridge readout (primal/dual normal equations), and its Gaussian twin.
-
-    The weights are :func:`draw_weights` (numpy, ``weight_seed``) converted to torch float64;
-    the data (inputs, label noise, Gaussian-model features) come from ``seed``. One training set
-    of max n samples serves the whole n grid (first n samples), so points of a learning curve
-    are correlated as in the paper. The Gaussian-equivalent model draws X ~ N(0, Ω/k) and
-    y = β*·X + σ_ε ξ with (Ω, β* = Ω⁻¹E[Xy] scaled, σ_ε²) from the closed-form moments.
-    """
+def _one_draw(p: Params, streams, draw: int, device) -> dict:
+    """Errors of one data draw: inputs and fresh target networks from the draw's streams."""
     import torch
 
     from theorylab.models.activations import torch_activation
-    from theorylab.models.device import default_device, generator
+    from theorylab.models.linear import ridge_learning_curves
     from theorylab.models.random_network import deep_features
 
-    device, dtype = default_device(), torch.float64
-    gen = generator(seed)
-    w = draw_weights(p)
-    # All numpy linear algebra first (closed-form moments and the Gaussian model's factors):
-    # numpy's BLAS threads contend with torch's when the two interleave.
-    psi = teacher_covariance(p, w)
-    gaussian = {}
-    for depth in p.depth:
-        prop = feature_propagation(p, w, depth)
-        mom = network_target_moments(prop.omega, prop.phi, psi, w.theta, p.noise)
-        gaussian[depth] = gaussian_equivalent_factors(mom)
+    k, ks, d, n = p.width, p.teacher_width, p.d, [int(n) for n in p.samples()]
+    data, nets = streams.torch(f"inputs, draw {draw}"), streams.torch(f"networks, draw {draw}")
 
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(a)).to(device=device, dtype=dtype)
+    def gaussian(gen, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen, dtype=torch.float64).to(device)
 
-    student = [t(m) for m in w.student]
-    k, ks = p.width, p.teacher_width
-    n_list = [int(n) for n in p.samples()]
-    n_train = max(n_list)
-    total = n_train + p.n_test
-
-    def randn(*shape: int) -> torch.Tensor:
-        return torch.randn(*shape, generator=gen, dtype=dtype).to(device)
-
-    x = randn(total, p.d)
-    u = torch_activation(p.target_activation)(x @ t(w.teacher).T)
-    y = u @ t(w.theta) / math.sqrt(ks) + math.sqrt(p.noise) * randn(total)
+    x = gaussian(data, max(n) + p.n_test, d)
+    sigma, sigma_t = torch_activation(p.activation), torch_activation(p.target_activation)
+    y = sigma_t(x @ gaussian(nets, ks, d).T / math.sqrt(d)) / math.sqrt(ks)  # units u_j/√k*
+    student = [torch.from_numpy(np.array(m)).to(device) for m in draw_weights(p).student]
     feats = deep_features(x, student, [p.activation] * len(student), p.depth)
-
-    shape = (len(p.depth), len(p.lam), len(p.alpha))
-    eg, eg_shared, eg_gauss = np.empty(shape), np.empty(shape), np.empty(shape)
-    for i, depth in enumerate(p.depth):
-        xr = feats[depth] / math.sqrt(k)
-        y_shared = xr @ t(w.theta_star) + math.sqrt(p.shared_noise) * randn(total)
-        errs = _test_errors(xr, torch.stack([y, y_shared], 1), n_list, p.lam, n_train)
-        eg[i], eg_shared[i] = errs[..., 0], errs[..., 1]
-        # Gaussian-equivalent model: X ~ N(0, Ω/k), y = β*·X + σ_ε ξ (closed-form moments).
-        root, beta, residual = (t(a) for a in gaussian[depth])
-        xg = randn(total, root.shape[1]) @ root.T
-        yg = xg @ beta + torch.sqrt(residual) * randn(total)
-        eg_gauss[i] = _test_errors(xg, yg[:, None], n_list, p.lam, n_train)[..., 0]
-    return {
-        "eg": eg,
-        "eg_gauss": eg_gauss,
-        "universality": eg / eg_gauss,
-        "eg_shared": eg_shared,
-        "target_power": float((y[n_train:] ** 2).mean()),
-    }
+    keys = {"eg": "errors", "eg_shared": "self", "lambda_opt": "lambda_min", "eg_opt": "error_min"}
+    out, fit = {name: [] for name in keys}, functools.partial(ridge_learning_curves, noise=p.noise)
+    for depth in p.depth:
+        x_depth = feats[depth] / math.sqrt(k)
+        curves = fit(x_depth, y, n, p.lam, scan=LAMBDA_RANGE, self_noise=p.shared_noise)
+        for name, key in keys.items():
+            out[name].append(curves[key])
+    fresh = sigma(x @ gaussian(nets, k, d).T / math.sqrt(d)) / math.sqrt(k)
+    y_fresh = sigma_t(x @ gaussian(nets, ks, d).T / math.sqrt(d)) / math.sqrt(ks)
+    out["eg_mp"] = fit(fresh, y_fresh, n, p.lam)["errors"]
+    return {name: np.asarray(value) for name, value in out.items()}
 
 
-def gaussian_equivalent_factors(mom: FeatureMoments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(R, β*, σ_ε²) with Ω = R Rᵀ, β* = Ω⁺ψ, σ_ε² = E y² − β*·ψ: then X = R z (z standard
-    Gaussian) and y = β*·X + σ_ε ξ are jointly Gaussian with the moments ``mom``."""
-    evals, evecs = np.linalg.eigh(mom.omega)
-    evals = np.clip(evals, 0.0, None)
-    live = evals > 1e-13 * evals.max()
-    proj = evecs.T @ mom.psi
-    beta = evecs @ np.where(live, proj / np.where(live, evals, 1.0), 0.0)
-    residual = max(mom.label_power - float(beta @ mom.psi), 0.0)
-    return evecs * np.sqrt(evals), beta, np.array(residual)
+def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
+    """Frozen networks, ridge readouts, held-out errors; the mean over ``p.draws`` data draws.
+
+    Each draw takes inputs and a fresh target network W* from its own streams (the student is
+    :func:`draw_weights`). The readout θ ~ N(0, I_{k*}) is averaged exactly: each hidden unit
+    u_j/√k* is a target of its own, fitted on the same features, and the errors are summed
+    (E_θ ε_g = Σ_j ε_g(u_j/√k*), the fits being linear in y); likewise θ* of the shared-feature
+    target and the label noise (:func:`theorylab.models.linear.ridge_learning_curves`). One
+    sample of max n serves the n grid (first n rows), as in the paper.
+    """
+    from theorylab.models.device import as_device
+    from theorylab.seeding import Streams
+
+    streams, dev = Streams(EXPERIMENT.slug, seed), as_device(device)
+    draws = [_one_draw(p, streams, r, dev) for r in range(p.draws)]
+    return {name: np.mean([o[name] for o in draws], axis=0) for name in draws[0]}
 
 
-# --------------------------------------------------------------------------------------------
-# Checks: the note's tolerance, split at the interpolation peak n = k
-# --------------------------------------------------------------------------------------------
-
-
-def near_peak(params: Any, alpha: float) -> bool:
-    """|n − k| ≤ 0.3 k, i.e. |α − γ| ≤ 0.3 γ: where the note allows 12 % instead of 5 %."""
-    return abs(alpha - params.gamma) <= 0.3 * params.gamma
-
-
-@dataclass(frozen=True)
-class PeakAwareAgreement:
-    """:class:`Agreement` with ``rtol_far`` away from the interpolation peak and ``rtol_peak``
-    within it; the split needs ``params`` (γ), which ``Agreement.where`` does not receive."""
-
-    observable: str
-    reason: str
-    rtol_far: float
-    rtol_peak: float
-    n_sem: float = 3.0
-
-    @property
-    def needs_simulation(self) -> bool:
-        return True
-
-    def evaluate(
-        self, params, theory, mean, sem, axes: Mapping[str, tuple[str, ...]]
-    ) -> list[CheckResult]:
-        rows = []
-        for rtol, near, where in (
-            (self.rtol_far, False, "away from the peak |n − k| > 0.3k"),
-            (self.rtol_peak, True, "near the peak |n − k| ≤ 0.3k"),
-        ):
-            check = Agreement(
-                self.observable,
-                reason=f"{self.reason} [{where}: {rtol:.0%}]",
-                n_sem=self.n_sem,
-                rtol=rtol,
-                where=lambda c, near=near: near_peak(params, c["alpha"]) == near,
-            )
-            rows += check.evaluate(params, theory, mean, sem, axes)
-        return rows
-
-
-_NOTE_TOLERANCE = (
-    "the note's tolerance at the quick size (d = 200, k = 400, fixed weights): 3 sem plus 5 % "
-    "relative away from the interpolation peak n = k, 12 % within it (the sum, not the larger, "
-    "of the two: Agreement adds them); the note's table deviates by up to 7.3 % off the peak "
-    "(door, L = 3, n = d, 1.0 sem; ≤ 4.5 % elsewhere) and 3.2 % at it. 10 data seeds, not "
-    "the note's 5: near n = d the door features (almost linear) interpolate their rank-d "
-    "linear part and the error is heavy-tailed over seeds "
-    "(door, L = 2, n = d: 5 seeds 1.74 ± 0.08 vs theory 1.38; 20 seeds 1.47 ± 0.06)"
-)
-
-# --------------------------------------------------------------------------------------------
-# Figure
-# --------------------------------------------------------------------------------------------
-
-
-def depth_study(p: Params, depths=range(1, 7), lam: float = 0.001, alpha=None) -> dict:
-    """Theory of the paper's depth figure: door network, L = 1 … 6, λ = 0.001."""
-    alpha = np.linspace(0.1, 4.5, 90) if alpha is None else np.asarray(alpha)
-    q = make_params(
-        Params,
-        {
-            "activation": "door",
-            "depth": tuple(depths),
-            "lam": (lam,),
-            "alpha": tuple(float(a) for a in alpha),
-            "d": p.d,
-            "gamma": p.gamma,
-            "teacher_ratio": p.teacher_ratio,
-            "weight_seed": p.weight_seed,
-        },
-    )
-    w = draw_weights(q)
-    psi = teacher_covariance(q, w)
-    n = alpha * q.d
-    curves = {}
-    for depth in q.depth:
-        prop = feature_propagation(q, w, depth)
-        mom = network_target_moments(prop.omega, prop.phi, psi, w.theta, q.noise)
-        curves[depth], _ = ridge_test_error(mom, n, lam)
-    return {"alpha": alpha, "curves": curves, "lam": lam}
+# -- Figure ----------------------------------------------------------------------------------------
 
 
 def figure(result):
-    """Learning curves per depth (theory lines, network and Gaussian-model points ± sem) and
-    the depth study (door, L = 1 … 6, theory)."""
+    """Learning curves per depth (target-averaged theory and simulation; the drawn target
+    dotted, the shared-feature target dashed, optimal λ dash-dotted), the L = 1 limit, and the
+    depth study of Fig. 3 (door, L = 1 … 6, λ = 0.001, theory)."""
     import matplotlib.pyplot as plt
 
-    p = make_params(Params, result.params)
-    dense_alpha = tuple(np.unique(np.r_[np.linspace(0.1, max(p.alpha) * 1.05, 120), p.alpha]))
-    dense = make_params(Params, {**result.params, "alpha": dense_alpha})
-    th = learning_curves(dense, optimal=False)
-    a = np.asarray(dense.alpha)
-    panels = len(p.depth) + 1
-    fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.8))
-    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
-    sim = result.simulation
+    p = result.params
+    grid = np.unique(np.r_[np.linspace(0.1, max(p.alpha) * 1.05, 100), p.alpha])
+    th, a = theory(dataclasses.replace(p, alpha=tuple(grid))), grid
+    fig, axes = plt.subplots(1, len(p.depth) + 2, figsize=(4.0 * (len(p.depth) + 2), 3.8))
+
+    def pair(ax, name, index, **kw):
+        sim = simulated(result, name, index)
+        return theory_vs_simulation(ax, a, th[name][index], p.alpha, sim, **kw)
+
     for i, depth in enumerate(p.depth):
         ax = axes[i]
         for j, lam in enumerate(p.lam):
-            col = colors[j % 4]
-            ax.plot(a, th["eg"][i, j], color=col, lw=1.5, label=f"theory λ = {lam:g}")
-            ax.plot(a, th["eg_shared"][i, j], color=col, lw=1, ls=":")
-            if sim is not None:
-                mean, sem = sim["mean"], sim["sem"]
-                ax.errorbar(
-                    p.alpha,
-                    np.asarray(mean["eg"])[i, j],
-                    yerr=np.asarray(sem["eg"])[i, j],
-                    fmt="o",
-                    ms=4,
-                    color=col,
-                    capsize=3,
-                    label="network (sim)" if j == 0 else None,
-                )
-                ax.errorbar(
-                    np.asarray(p.alpha) * 1.03,
-                    np.asarray(mean["eg_gauss"])[i, j],
-                    yerr=np.asarray(sem["eg_gauss"])[i, j],
-                    fmt="s",
-                    ms=4,
-                    mfc="none",
-                    color=col,
-                    capsize=2,
-                    label="Gaussian model (sim)" if j == 0 else None,
-                )
-                ax.errorbar(
-                    p.alpha,
-                    np.asarray(mean["eg_shared"])[i, j],
-                    yerr=np.asarray(sem["eg_shared"])[i, j],
-                    fmt="^",
-                    ms=4,
-                    color=col,
-                    capsize=2,
-                    label="shared-feature target (sim, dotted: theory)" if j == 0 else None,
-                )
+            col = pair(ax, "eg", (i, j), color=f"C{j}", label=f"λ = {lam:g}")
+            ax.plot(a, th["eg_draw"][i, j], color=col, lw=0.8, ls=":")
+            pair(ax, "eg_shared", (i, j), color=col, lw=0.8, ls="--", marker="^")
+        pair(ax, "eg_opt", i, color="k", ls="-.", marker="s", hollow=True, label="optimal λ")
         ax.axvline(p.gamma, color="gray", lw=0.8, ls="--")
-        ax.set_yscale("log")
-        ax.set_xlabel("n / d")
-        ax.set_ylabel("test error  E(y − ŷ)²")
-        ax.set_title(f"L = {depth}, {p.activation}, {p.target_activation} target")
+        ax.set(yscale="log", xlabel="n / d", ylabel="test error E(y − ŷ)²")
+        ax.set_title(f"L = {depth}, {p.activation}, {p.target_activation} target", fontsize=9)
+        ax.legend(fontsize=6, title="dotted: drawn θ, W*; dashed: θ*·X", title_fontsize=6)
+    for j, lam in enumerate(p.lam):
+        pair(axes[-2], "eg_mp", j, color=f"C{j}", label=f"d → ∞, λ = {lam:g}")
+    axes[-2].set(yscale="log", xlabel="n / d", title=f"L = 1 limit vs fresh weights, d = {p.d}")
+    door = dataclasses.replace(p, activation="door", depth=tuple(range(1, 7)), lam=(0.001,))
+    layers = layer_moments(_instance_key(door))
+    for depth in door.depth:
+        curve, _ = ridge.ridge_test_error(layers[depth - 1][0], a * p.d, 0.001)
+        axes[-1].plot(a, curve, color=plt.get_cmap("viridis")((depth - 1) / 5), label=f"L={depth}")
+    axes[-1].set(yscale="log", xlabel="n / d", title="Fig. 3: door, λ = 0.001 (theory)")
+    for ax in axes[-2:]:
         ax.legend(fontsize=6)
-    study = depth_study(p)
-    ax = axes[-1]
-    cmap = plt.get_cmap("viridis")
-    for depth, curve in study["curves"].items():
-        ax.plot(study["alpha"], curve, color=cmap((depth - 1) / 5), label=f"L = {depth}")
-    ax.set_yscale("log")
-    ax.set_xlabel("n / d")
-    ax.set_title(f"depth study: door, λ = {study['lam']:g} (theory)")
-    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-# --------------------------------------------------------------------------------------------
-# The experiment
-# --------------------------------------------------------------------------------------------
+# -- The experiment --------------------------------------------------------------------------------
+
+#: Finite-size allowances and required resolutions off / within 25 % of the interpolation
+#: peaks and for λ*. Largest deviations (tanh, door; eg, eg_shared, eg_mp) off / at peaks / λ*:
+#: 2.5 / 4.8 / 4.7 % at d = 100, 1.2 / 2.5 / 2.8 % at d = 200, 0.5 / 1.4 / 1.9 % at d = 400.
+FINITE_SIZE, PEAK_RTOL, PEAK_RESOLUTION = 0.01, 0.025, 0.06
+LAMBDA_RTOL, LAMBDA_RESOLUTION = 0.03, 0.10
+
+
+def near_peak(p: Params, coords) -> bool:
+    """n within 25 % of k (the interpolation peak of every activation, Fig. 1) or of d (the
+    rank-d linear part of the features, a peak when κ* is small: door, Fig. 3)."""
+    alpha = coords["alpha"]
+    return abs(alpha - p.gamma) <= 0.25 * p.gamma or abs(alpha - 1.0) <= 0.25
+
+
+_WHY = {
+    "eg": "the network target averaged over its weights (θ exactly, W* over draws)",
+    "eg_shared": "the proven case y = θ*·X + noise of Sec. 4 (θ* averaged exactly)",
+    "eg_mp": "L = 1, its d → ∞ Marchenko–Pastur form vs fresh weights in every draw",
+}
+_MEASURED = (
+    " Measured at d = 300, 8 seeds × 4 draws, as (largest |deviation|, largest resolution) off "
+    "/ at the peaks: tanh eg 0.8, 2.1 / 0.9, 3.6 %, eg_shared 0.3, 1.6 / 0.5, 3.2 %, eg_mp "
+    "0.5, 1.7 / 1.0, 3.7 %; door eg 0.9, 2.2 / 1.8, 4.6 %, eg_shared 0.6, 1.8 / 0.9, 3.6 %, "
+    "eg_mp 0.4, 1.9 / 1.5, 4.8 %; sign (L = 2) ≤ 0.4, 1.6 / 0.3, 3.2 %; 3 seeds: ≤ 2.7 / 5.3 %."
+)
+_OFF = (
+    "Deterministic equivalent (Thm. 3.3, App. D.2; closed-form moments of Eqs. (10)–(11)) vs "
+    "the simulated network, {}, off the interpolation peaks of Fig. 1. Allowance 3 sem + 1 % "
+    "for the O(1/d) finite-size corrections (largest off-peak deviation 2.5 / 1.2 / 0.5 % at "
+    "d = 100 / 200 / 400)." + _MEASURED
+)
+_PEAK = (
+    "As off the peaks ({}), within 25 % of n = k or n = d, where Fig. 1 and Fig. 3 peak and "
+    "finite-size corrections are largest (up to 4.8 / 2.5 / 1.4 % at d = 100 / 200 / 400): "
+    "allowance 3 sem + 2.5 %, rows must resolve 6 %, not 3 %." + _MEASURED
+)
+
+
+def _agreements(name: str) -> tuple[Agreement, Agreement]:
+    off, peak = _OFF.format(_WHY[name]), _PEAK.format(_WHY[name])
+    far = lambda p, c: not near_peak(p, c)  # noqa: E731
+    return (
+        Agreement(name, off, 3.0, FINITE_SIZE, where=far, resolution=0.03),
+        Agreement(name, peak, 3.0, PEAK_RTOL, where=near_peak, resolution=PEAK_RESOLUTION),
+    )
+
 
 EXPERIMENT = Experiment(
     slug="deep_random_features",
@@ -533,74 +344,55 @@ EXPERIMENT = Experiment(
     theory=theory,
     simulate=simulate,
     observables={
-        "eg": Observable("ridge test error, network target", ("depth", "lam", "alpha")),
-        "eg_gauss": Observable(
-            "ridge test error, Gaussian features with the same moments", ("depth", "lam", "alpha")
-        ),
-        "universality": Observable(
-            "ratio network / Gaussian-model test error (theory: 1)", ("depth", "lam", "alpha")
-        ),
-        "eg_shared": Observable(
-            "ridge test error, target θ*·v/√k + noise (proven case)", ("depth", "lam", "alpha")
-        ),
-        "eg_opt": Observable("test error at the optimal λ (theory)", ("depth", "alpha")),
-        "lambda_opt": Observable("optimal ridge penalty λ* (theory)", ("depth", "alpha")),
-        "target_power": Observable("E y² of the network target (θᵀΨθ/k* + Δ)"),
+        "eg": Observable("ridge error, target network averaged", ("depth", "lam", "alpha")),
+        "eg_draw": Observable("ridge error, the drawn target network", ("depth", "lam", "alpha")),
+        "eg_shared": Observable("ridge error, θ*·X + noise averaged", ("depth", "lam", "alpha")),
+        "eg_mp": Observable("L = 1 error, d → ∞ (Marchenko–Pastur)", ("lam", "alpha")),
+        "eg_opt": Observable("error at the optimal λ (target averaged)", ("depth", "alpha")),
+        "lambda_opt": Observable("optimal ridge penalty λ*", ("depth", "alpha")),
     },
     checks=(
-        PeakAwareAgreement("eg", _NOTE_TOLERANCE, rtol_far=0.05, rtol_peak=0.12),
-        PeakAwareAgreement(
-            "eg_gauss",
-            "Gaussian features with the closed-form moments: only finite-size (O(1/√k)) and "
-            "seed fluctuations, same rule as " + _NOTE_TOLERANCE,
-            rtol_far=0.05,
-            rtol_peak=0.12,
-        ),
-        PeakAwareAgreement(
-            "universality",
-            "network vs Gaussian model on independent data (universality, no theory curve "
-            "involved); ratio of two errors each allowed the note's relative tolerance",
-            rtol_far=0.05,
-            rtol_peak=0.12,
-        ),
-        PeakAwareAgreement(
-            "eg_shared",
-            "proven shared-feature case; the note measured deviations ≤ 7 % (n/d = 0.5, 1.8 sem); "
-            + _NOTE_TOLERANCE,
-            rtol_far=0.05,
-            rtol_peak=0.12,
+        *_agreements("eg"),
+        *_agreements("eg_shared"),
+        *_agreements("eg_mp"),
+        Agreement(
+            "eg_opt",
+            "Optimally regularised error of the deterministic equivalent (Thm. 3.3; no peak) vs "
+            "the minimum of each simulated training set's own exact λ path over [1e-5, 1e3]; "
+            "allowance 3 sem + 1 % as off the peaks. Measured: tanh ≤ 0.4 % (resolution "
+            "≤ 1.6 %), door ≤ 0.3 % (≤ 1.5 %), sign 0.2 % (1.2 %); three seeds ≤ 1.7 %.",
+            3.0,
+            FINITE_SIZE,
+            resolution=0.03,
         ),
         Agreement(
-            "target_power",
-            reason="E y² over the 4000 test points of 10 seeds vs θᵀΨθ/k* (Ψ with κ's at the "
-            "population variance r = 1; the drawn rows have ‖w*_j‖² = 1 ± O(1/√d)): 3 sem + 1 %",
-            n_sem=3.0,
-            rtol=0.01,
+            "lambda_opt",
+            "Minimiser of the deterministic equivalent vs the mean of each training set's own "
+            "minimiser. ε_g is flat there (quadratic in log λ), so O(1/d) corrections move λ* "
+            "more than ε_g (largest deviation 4.7 / 2.8 / 1.9 % at d = 100 / 200 / 400, ≈ 2.3 % "
+            "at d = 300): allowance 3 sem + 3 %; rows must resolve 10 % = 3 % + 2.3 % + up to "
+            "≈ 2 % for 3 sem with three seeds + margin. Measured: tanh ≤ 2.3 % (resolution "
+            "≤ 6.7 %), door ≤ 2.1 % (≤ 6.1 %), sign 1.1 % (5.3 %); with three seeds ≤ 7.8 %.",
+            3.0,
+            LAMBDA_RTOL,
+            resolution=LAMBDA_RESOLUTION,
         ),
     ),
-    figure=figure,
-    seeds=10,
-    full={
-        "d": 600,
-        "gamma": 4.0,
-        "teacher_ratio": 2.0,
-        "depth": (2,),
-        "lam": (0.001,),
-        "alpha": (0.5, 1.0, 2.0, 4.0, 6.0, 8.0),
-        "weight_seed": 7,
-        "n_test": 3000,
+    theory_only={
+        "eg_draw": "one drawn target (θ, W* of weight_seed; Fig. 1's single instance): ‖θ‖²/k* "
+        "alone moves it ±8 % between draws, and one target's simulated error varies by 4–13 % "
+        "between training sets (d = 200), so 3 % is out of reach at the quick size; the same "
+        "equations are checked in eg, averaged over the target exactly"
     },
+    figure=figure,
+    protocol=2,
+    smoke={"d": 30, "n_test": 100, "alpha": (0.5, 3.0), "depth": (1, 2), "draws": 1},
+    seeds=8,
+    full=dict(d=600, gamma=4.0, teacher_ratio=2.0, depth=(2,), lam=(0.001,), weight_seed=7)
+    | dict(alpha=(0.5, 1.0, 2.0, 4.0, 6.0, 8.0), n_test=3000, draws=1),
     full_seeds=3,
     variants=(
-        Variant(
-            "door",
-            {"activation": "door"},
-            "door activation 1.1·sign(x)·min(|x|, 2), depths 1–3 (the paper's depth study)",
-        ),
-        Variant(
-            "sign",
-            {"activation": "sign", "depth": (2,), "lam": (0.01,)},
-            "sign activation, L = 2, λ = 0.01 (the note's pitfall case for quadrature)",
-        ),
+        Variant("door", {"activation": "door"}, "door activation, depths 1–3 (as in Fig. 3)"),
+        Variant("sign", {"activation": "sign", "depth": (2,), "lam": (0.01,)}, "sign, L = 2"),
     ),
 )

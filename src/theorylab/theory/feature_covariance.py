@@ -25,6 +25,10 @@ The κ0 ≠ 0 terms keep Ω_ℓ the (uncentred) second moment of the layer's out
 mean reaching the next layer shifts its pre-activations, which the linearisation ignores: for
 non-odd activations below the last layer, centre the features or use :func:`empirical_moments`.
 
+For one layer with i.i.d. weights the d → ∞ limit needs no draw at all: Ω is a function of
+W Wᵀ, whose spectrum follows the Marchenko–Pastur law (:func:`marchenko_pastur`,
+:func:`one_layer_limit`).
+
 References
 ----------
 Schröder, Cui, Dmitriev, Loureiro (2023), arXiv 2302.00401, Sec. 3 (Eqs. (8)–(10)).
@@ -39,9 +43,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from theorylab.theory.hermite import ActivationLike, hermite_coefficients
-from theorylab.theory.ridge import FeatureMoments
+from theorylab.theory.ridge import FeatureMoments, Spectrum
 
-__all__ = ["VARIANCE_MODES", "LayerConstants", "Propagation", "empirical_moments", "propagate"]
+__all__ = [
+    "VARIANCE_MODES",
+    "LayerConstants",
+    "Propagation",
+    "empirical_moments",
+    "marchenko_pastur",
+    "one_layer_limit",
+    "propagate",
+]
 
 VARIANCE_MODES = ("trace", "per_neuron", "population")
 
@@ -240,3 +252,94 @@ def empirical_moments(
         f = f - f.mean(axis=0, keepdims=True)
     n = f.shape[0]
     return FeatureMoments(f.T @ f / n, f.T @ y / n, float(y @ y / n))
+
+
+def marchenko_pastur(ratio: float, order: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature of the Marchenko–Pastur law of W Wᵀ, W ∈ R^{k×d} with N(0, 1/d) entries.
+
+    The eigenvalue distribution of the k×k matrix W Wᵀ tends, for k/d → y = ``ratio``, to
+    (1 − 1/y)₊ δ_0 + √((b − s)(s − a)) / (2π y s) ds on [a, b] = [(1 − √y)², (1 + √y)²].
+    With s = (1 − √y)² + 4√y cos²(φ/2) (i.e. s = 1 + y + 2√y cos φ) the continuous part is
+    ∫_0^π (2/π) sin²φ / s dφ, smooth except near φ = π when y ≈ 1, where it varies on the
+    scale |1 − √y|. Gauss–Legendre panels of ``order`` nodes, graded geometrically towards π
+    down to that scale, integrate it (times any function analytic on [a, b]) to near machine
+    precision for every y, including y = 1 where a = 0.
+
+    Parameters
+    ----------
+    ratio
+        y = k/d > 0.
+    order
+        Gauss–Legendre nodes per panel.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Points s_j (the atom 0 first when y > 1) and probability weights w_j (summing to 1):
+        E f(s) ≈ Σ_j w_j f(s_j).
+    """
+    y = float(ratio)
+    if not (y > 0 and np.isfinite(y)) or order < 2:
+        raise ValueError(f"ratio must be > 0 and order >= 2, got {ratio!r}, {order!r}")
+    scale = abs(1.0 - np.sqrt(y))
+    levels = int(np.clip(np.ceil(np.log2(np.pi / max(scale, 1e-300))) + 3, 1, 48))
+    edges = np.r_[0.0, np.pi - (np.pi / 2) * 0.5 ** np.arange(levels), np.pi]
+    x, wx = np.polynomial.legendre.leggauss(order)
+    half = 0.5 * np.diff(edges)[:, None]
+    phi = (0.5 * (edges[:-1] + edges[1:])[:, None] + half * x).ravel()
+    dphi = (half * wx).ravel()
+    cos_half2, sin_half2 = np.cos(phi / 2) ** 2, np.sin(phi / 2) ** 2
+    s = (1.0 - np.sqrt(y)) ** 2 + 4.0 * np.sqrt(y) * cos_half2
+    w = dphi * (2.0 / np.pi) * 4.0 * sin_half2 * cos_half2 / s  # (2/π) sin²φ / s dφ
+    if y > 1.0:
+        return np.r_[0.0, s], np.r_[1.0 - 1.0 / y, w]
+    return s, w
+
+
+def one_layer_limit(
+    kappa1: float,
+    kappa_star: float,
+    width_ratio: float,
+    target_kappa1: float,
+    label_power: float,
+    order: int = 16,
+) -> tuple[Spectrum, float]:
+    """The d → ∞ ridge problem of one-layer random features learning a random network.
+
+    Features v = σ(Wx) ∈ R^k (W: N(0, 1/d) entries, x ~ N(0, I_d)), readout X = v/√k; target
+    y = θ·σ*(W*x)/√k* (+ noise), averaged over θ ~ N(0, I) and W* (N(0, 1/d) entries). The
+    closed-form moments give Cov X = (κ1² WWᵀ + κ*² I)/k and E_target[ψψᵀ] = κ1*² κ1² WWᵀ/(k d)
+    (E W*ᵀW* = (k*/d) I), both functions of WWᵀ: in its eigenbasis the readout sees eigenvalues
+    (κ1² s + κ*²)/k with target weight κ1*² κ1² s/(k d), s Marchenko–Pastur distributed
+    (:func:`marchenko_pastur`, y = k/d). Returned per unit input dimension (d = 1: k = y,
+    n = α); the deterministic equivalent is invariant under that scaling at fixed λ.
+
+    Parameters
+    ----------
+    kappa1, kappa_star
+        κ1, κ* of the feature activation at the pre-activation variance r = 1.
+    width_ratio
+        γ = k/d.
+    target_kappa1
+        κ1* of the target's activation at r = 1.
+    label_power
+        E y² averaged over the target (E σ*(z)² + label noise for the population convention).
+    order
+        Gauss–Legendre order of the panels of :func:`marchenko_pastur`.
+
+    Returns
+    -------
+    (Spectrum, float)
+        The spectrum (eigenvalues, multiplicities γ w_j, target weights) and the irreducible error
+        E y² − ψᵀΩ⁻¹ψ, to pass to :func:`theorylab.theory.ridge.ridge_risk` with n = α.
+    """
+    gamma = float(width_ratio)
+    s, w = marchenko_pastur(gamma, order)
+    evals = (kappa1**2 * s + kappa_star**2) / gamma
+    signal = target_kappa1**2 * kappa1**2 * s / gamma  # q per eigenvector, d = 1
+    live = evals > 0
+    safe = np.where(live, evals, 1.0)
+    mult = gamma * w
+    target = np.where(live, mult * signal / safe**2, 0.0)
+    explained = float(np.sum(np.where(live, mult * signal / safe, 0.0)))
+    return Spectrum(evals, mult, target), max(float(label_power) - explained, 0.0)

@@ -36,7 +36,6 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import elementwise, minimize_scalar
 
 from theorylab.theory.fixed_point import ConvergenceError, SolverStatus
 
@@ -45,6 +44,7 @@ __all__ = [
     "RidgeRisk",
     "Spectrum",
     "optimal_ridge",
+    "random_linear_target_error",
     "ridge_risk",
     "ridge_test_error",
 ]
@@ -118,6 +118,35 @@ def _traces(spec: Spectrum, kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return df1, df2, bias_num
 
 
+def _solve_kappa(
+    spectrum: Spectrum, lam_n: np.ndarray, n: np.ndarray, trace: float, max_iter: int = 200
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Root κ ≥ λ/n of g(κ) = κ(1 − df₁(κ)/n) − λ/n, vectorised.
+
+    g is increasing and convex for κ above the root (g' = 1 − df₂/n, g'' = 2Σ s²/(s + κ)³/n > 0),
+    and g(λ/n + tr Σ/n) ≥ 0: Newton's method started there decreases monotonically to the root
+    (no bracketing needed) and converges quadratically near it. Iterates are kept ≥ λ/n (the
+    root is never below). Stops at a relative step below 4 ε.
+    """
+    s, m = spectrum.eigenvalues, spectrum.multiplicity
+    kappa = lam_n + trace / n
+    done = np.zeros(kappa.shape, dtype=bool)
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        ratio = s / (s + kappa[..., None])
+        slope = 1.0 - (m * ratio**2).sum(-1) / n
+        g = kappa * (1.0 - (m * ratio).sum(-1) / n) - lam_n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(done, 0.0, np.where(slope > 0, g / slope, 0.5 * (kappa - lam_n)))
+        new = np.clip(kappa - step, lam_n, kappa)
+        done |= np.abs(kappa - new) <= 4 * np.finfo(float).eps * kappa
+        kappa = new
+        if np.all(done):
+            break
+    return kappa, iterations, done
+
+
 def ridge_risk(spectrum: Spectrum, noise: float, n, lam) -> RidgeRisk:
     """Deterministic equivalent of ridge regression, vectorised over ``n`` and ``lam``.
 
@@ -145,34 +174,22 @@ def ridge_risk(spectrum: Spectrum, noise: float, n, lam) -> RidgeRisk:
     lam_n = lam_arr / n_arr
     trace = float((spectrum.multiplicity * spectrum.eigenvalues).sum())
 
-    def g(kappa, lam_n_, n_):
-        df1, _, _ = _traces(spectrum, kappa)
-        return kappa * (1.0 - df1 / n_) - lam_n_
-
-    lo = lam_n.copy()
-    hi = lam_n + trace / n_arr
-    # g(lo) = −λ/n·df1/n ≤ 0 and g(hi) ≥ 0: a valid bracket (degenerate when the root is 0).
-    res = elementwise.find_root(
-        g,
-        (lo, hi + 1e-300),
-        args=(lam_n, n_arr),
-        tolerances={"xrtol": 4 * np.finfo(float).eps, "xatol": 1e-300},
-    )
-    kappa = np.asarray(res.x, dtype=float)
+    kappa, iterations, done = _solve_kappa(spectrum, lam_n, n_arr, trace)
+    residual = kappa * (1.0 - _traces(spectrum, kappa)[0] / n_arr) - lam_n
     df1, df2, bias_num = _traces(spectrum, kappa)
     denom = 1.0 - df2 / n_arr
     with np.errstate(divide="ignore", invalid="ignore"):
         bias = kappa**2 * bias_num / denom
         variance = noise * (df2 / n_arr) / denom
-        rel_res = np.abs(np.asarray(res.f_x)) / np.maximum(kappa, np.finfo(float).tiny)
+        rel_res = np.abs(residual) / np.maximum(kappa, np.finfo(float).tiny)
     finite = np.isfinite(bias) & np.isfinite(variance) & (denom > 0)
-    converged = bool(np.all(np.asarray(res.success)) and np.all(finite))
-    message = "" if converged else "κ root not bracketed/converged or 1 − df₂/n ≤ 0 (n = p, λ = 0?)"
+    converged = bool(np.all(done) and np.all(finite))
+    message = "" if converged else "κ root not converged or 1 − df₂/n ≤ 0 (n = p, λ = 0?)"
     status = SolverStatus(
         converged=converged,
-        iterations=int(np.max(res.nit)),
-        residual=float(np.max(np.where(lam_n > 0, rel_res, np.abs(res.f_x)))),
-        method="chandrupatla (scipy.optimize.elementwise.find_root)",
+        iterations=iterations,
+        residual=float(np.max(np.where(lam_n > 0, rel_res, np.abs(residual)), initial=0.0)),
+        method="Newton from above on the convex κ equation",
         message=message,
     )
     return RidgeRisk(kappa, df1, df2, bias, variance, status)
@@ -196,14 +213,18 @@ class FeatureMoments:
     omega
         Ω = E[X Xᵀ], symmetric positive semi-definite, shape (p, p).
     psi
-        ψ = E[X y], shape (p,).
+        ψ = E[X y], shape (p,); or shape (p, m) for a *random* target averaged exactly: the
+        columns ψ_j with E[ψψᵀ] = Σ_j ψ_j ψ_jᵀ (e.g. ψ = Bθ/√m for a readout θ ~ N(0, I_m),
+        given as the matrix B/√m). The test error is linear in ψψᵀ and E y², so the error of
+        these averaged moments *is* the average error — no Monte Carlo over the target.
     label_power
-        E[y²] (label noise included).
+        E[y²] (label noise included; averaged over the target when ``psi`` is a matrix).
 
     Notes
     -----
     The arrays are stored read-only. :meth:`spectrum` caches the one eigendecomposition of Ω, so a
-    ``FeatureMoments`` can be reused over a whole (n, λ) grid at O(p) per point.
+    ``FeatureMoments`` can be reused over a whole (n, λ) grid at O(p) per point, and
+    :meth:`retarget` reuses it for other targets on the same features.
 
     References
     ----------
@@ -217,11 +238,14 @@ class FeatureMoments:
 
     def __post_init__(self) -> None:
         omega = np.array(self.omega, dtype=float)
-        psi = np.array(self.psi, dtype=float).ravel()
+        psi = np.array(self.psi, dtype=float)
+        psi = psi.ravel() if psi.ndim < 2 else psi
         if omega.ndim != 2 or omega.shape[0] != omega.shape[1] or omega.shape[0] == 0:
             raise ValueError(f"omega must be a non-empty square matrix, got shape {omega.shape}")
-        if psi.shape != (omega.shape[0],):
-            raise ValueError(f"psi must have shape ({omega.shape[0]},), got {psi.shape}")
+        if psi.ndim > 2 or psi.shape[0] != omega.shape[0]:
+            raise ValueError(
+                f"psi must have shape ({omega.shape[0]},) or ({omega.shape[0]}, m), got {psi.shape}"
+            )
         if not (np.all(np.isfinite(omega)) and np.all(np.isfinite(psi))):
             raise ValueError("omega and psi must be finite")
         power = float(self.label_power)
@@ -240,13 +264,36 @@ class FeatureMoments:
         return int(self.omega.shape[0])
 
     @functools.cached_property
-    def _eigen(self) -> tuple[np.ndarray, np.ndarray]:
+    def _eigh(self) -> tuple[np.ndarray, np.ndarray]:
+        source = self.__dict__.get("_eigh_source")
+        if source is not None:  # a retargeted copy: share (and lazily trigger) the source's
+            return source._eigh
         evals, evecs = np.linalg.eigh(self.omega)
         evals = np.clip(evals, 0.0, None)
-        proj = evecs.T @ self.psi
-        for arr in (evals, proj):
+        for arr in (evals, evecs):
             arr.setflags(write=False)
-        return evals, proj
+        return evals, evecs
+
+    @functools.cached_property
+    def _eigen(self) -> tuple[np.ndarray, np.ndarray]:
+        """Eigenvalues ω_i and the squared projections Σ_j (u_i·ψ_j)² of the target."""
+        evals, evecs = self._eigh
+        proj2 = (evecs.T @ self.psi) ** 2
+        proj2 = proj2.sum(axis=1) if proj2.ndim == 2 else proj2
+        proj2.setflags(write=False)
+        return evals, proj2
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """Eigenvalues of Ω (ascending, clipped at 0; computed once and cached)."""
+        return self._eigh[0]
+
+    def retarget(self, psi: np.ndarray, label_power: float) -> FeatureMoments:
+        """The same features with another target (ψ, E y²), reusing the eigendecomposition of Ω
+        (one O(p³) decomposition, computed when first needed, serves every target)."""
+        other = FeatureMoments(self.omega, psi, label_power)
+        other.__dict__["_eigh_source"] = self
+        return other
 
     def spectrum(self) -> tuple[Spectrum, float]:
         """The best linear predictor in Ω's eigenbasis and the irreducible error.
@@ -254,18 +301,24 @@ class FeatureMoments:
         Returns
         -------
         (Spectrum, float)
-            Eigenvalues ω_i of Ω (clipped at 0) with t_i = (ψ̃_i/ω_i)², ψ̃ = Uᵀψ — the squared
-            projections of the best linear predictor β* = Ω⁻¹ψ, which plays the teacher of
-            :func:`ridge_risk` (its convention: ‖θ‖² = Σ t_i) — and
+            Eigenvalues ω_i of Ω (clipped at 0) with t_i = (ψ̃_i/ω_i)², ψ̃ = Uᵀψ (summed over the
+            columns of a matrix ψ) — the squared projections of the best linear predictor
+            β* = Ω⁻¹ψ, which plays the teacher of :func:`ridge_risk` (its convention:
+            ‖θ‖² = Σ t_i) — and
             σ_ε² = E y² − Σ_i ψ̃_i²/ω_i = E y² − β*ᵀΩβ* ≥ 0, the error of β* (acts as label
             noise). Directions with ω_i ≤ 1e-13·max ω carry t_i = 0 (for true moments ψ̃_i = 0
             there by Cauchy–Schwarz).
         """
-        evals, proj = self._eigen
+        return self._spectrum
+
+    @functools.cached_property
+    def _spectrum(self) -> tuple[Spectrum, float]:
+        """:meth:`spectrum`, computed once (the same moments serve a whole (n, λ) grid)."""
+        evals, proj2 = self._eigen
         live = evals > _NULL_EIGENVALUE * max(float(evals.max()), np.finfo(float).tiny)
         safe = np.where(live, evals, 1.0)
-        target = np.where(live, (proj / safe) ** 2, 0.0)
-        explained = float(np.sum(np.where(live, proj**2 / safe, 0.0)))
+        target = np.where(live, proj2 / safe**2, 0.0)
+        explained = float(np.sum(np.where(live, proj2 / safe, 0.0)))
         irreducible = self.label_power - explained
         if irreducible < -1e-9 * max(1.0, self.label_power):
             raise ValueError(
@@ -307,15 +360,32 @@ def ridge_test_error(moments: FeatureMoments, n, lam) -> tuple[np.ndarray, Solve
     return risk.excess_risk + irreducible, risk.status
 
 
+def random_linear_target_error(
+    moments: FeatureMoments, noise: float, n, lam
+) -> tuple[np.ndarray, SolverStatus]:
+    """Ridge test error for y = θ·X + noise, averaged exactly over θ ~ N(0, I_p).
+
+    ψ = Ωθ gives β* = θ, so t_i = 1 in every eigen-direction of Ω (ω_i > 0) and σ_ε² is the
+    label-noise variance ``noise``: only the eigenvalues of Ω enter. This is the target of the
+    proven case of arXiv 2302.00401 (Sec. 4: learner and target share the features), averaged
+    over its readout.
+    """
+    e = moments.eigenvalues
+    risk = ridge_risk(Spectrum(e, np.ones_like(e), (e > 0).astype(float)), noise, n, lam)
+    return risk.excess_risk + noise, risk.status
+
+
 def optimal_ridge(
     moments: FeatureMoments, n, bounds: tuple[float, float] = (1e-5, 1e5)
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Optimal penalty λ* and the test error at λ*, for each sample size in ``n``.
+    """Optimal penalty λ* and the test error at λ*, for each sample size in ``n`` (all at once).
 
-    A 41-point log-spaced scan of ``bounds`` (vectorised) locates the best grid point; a bounded
-    scalar search over log λ (Brent, ``xatol`` 1e-6 in log λ) then refines it between the
-    neighbouring grid points. A minimum at a bound is returned at that bound (e.g. λ* → 0 for a
-    noiseless linear target).
+    A 41-point log-spaced scan of ``bounds`` locates the best grid point of every n; a
+    golden-section search over log λ down to a width of 0.01, vectorised over n, and the vertex
+    of a parabola through the final bracket then refine it between the neighbouring grid
+    points. Every step is one vectorised evaluation of the deterministic equivalent at one λ
+    per n (O(len(n)·p)), reusing the single eigendecomposition of Ω. A minimum at a bound is
+    returned at that bound (e.g. λ* → 0 for a noiseless linear target).
 
     Parameters
     ----------
@@ -341,23 +411,35 @@ def optimal_ridge(
     if not (0 < lo < hi and np.isfinite(hi)):
         raise ValueError(f"bounds must satisfy 0 < low < high < inf, got {bounds!r}")
     n_arr = np.asarray(n, dtype=float)
+    flat = n_arr.ravel()
     grid = np.linspace(np.log(lo), np.log(hi), 41)
-    scan, _ = ridge_test_error(moments, n_arr.reshape(-1, 1), np.exp(grid)[None, :])
-    scan = np.where(np.isfinite(scan), scan, np.inf)
-    best_lam = np.empty(n_arr.size)
-    best_err = np.empty(n_arr.size)
-    for i, n_i in enumerate(n_arr.ravel()):
-        j = int(np.argmin(scan[i]))
-        a, b = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
 
-        def err(t: float, n_i: float = n_i) -> float:
-            value, _ = ridge_test_error(moments, n_i, np.exp(t))
-            return float(value) if np.isfinite(value) else np.inf
+    def err(t: np.ndarray) -> np.ndarray:
+        value, _ = ridge_test_error(moments, flat if t.ndim == 1 else flat[None, :], np.exp(t))
+        return np.where(np.isfinite(value), value, np.inf)
 
-        res = minimize_scalar(err, bounds=(a, b), method="bounded", options={"xatol": 1e-6})
-        t_best = res.x if res.fun <= scan[i, j] else grid[j]
-        value, status = ridge_test_error(moments, n_i, np.exp(t_best))
-        if not status.converged:
-            raise ConvergenceError(f"ridge κ equation did not converge at λ* (n = {n_i:g})")
-        best_lam[i], best_err[i] = np.exp(t_best), float(value)
-    return best_lam.reshape(n_arr.shape), best_err.reshape(n_arr.shape)
+    scan = err(np.broadcast_to(grid, (flat.size, grid.size)).T).T
+    j = np.argmin(scan, axis=1)
+    a, b = grid[np.maximum(j - 1, 0)], grid[np.minimum(j + 1, grid.size - 1)]
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    while np.max(b - a) > 1e-2:
+        c, e = b - ratio * (b - a), a + ratio * (b - a)
+        fc, fe = err(np.stack([c, e]))  # one vectorised evaluation for both probes
+        left = fc <= fe  # the minimum lies in [a, e], else in [c, b]
+        a, b = np.where(left, a, c), np.where(left, e, b)
+    # The error is smooth in log λ: the vertex of the parabola through a, the midpoint and b
+    # is within O(width³) of the minimiser.
+    m = 0.5 * (a + b)
+    fa, fm, fb = err(np.stack([a, m, b]))
+    h = 0.5 * (b - a)
+    curvature = fa - 2.0 * fm + fb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = np.where(curvature > 0, m + 0.5 * h * (fa - fb) / curvature, m)
+    t_best = np.clip(vertex, a, b)
+    value, status = ridge_test_error(moments, flat, np.exp(t_best))
+    for t_alt, f_alt in ((m, fm), (grid[j], scan[np.arange(flat.size), j])):
+        worse = ~(value <= f_alt)
+        t_best, value = np.where(worse, t_alt, t_best), np.where(worse, f_alt, value)
+    if not status.converged or not np.all(np.isfinite(value)):
+        raise ConvergenceError(f"ridge κ equation did not converge at λ* (n = {flat})")
+    return np.exp(t_best).reshape(n_arr.shape), np.asarray(value).reshape(n_arr.shape)
