@@ -359,7 +359,8 @@ def validate(params: Any) -> None:
         for v in entries:
             err = _entry_error(spec, v)
             if err:
-                raise ValueError(f"{name} {err}, got {v!r}")
+                got = "" if repr(v) in err else f", got {v!r}"
+                raise ValueError(f"{name} {err}{got}")
     for rel in getattr(type(params), "relations", ()):
         if not rel.test(params):
             raise ValueError(f"{rel.field}: {rel.message}")
