@@ -139,6 +139,25 @@ def test_tuned_penalty_lands_near_lambda_star():
     assert abs(np.mean(picks) - np.log(be.theory(p)["lambda_star"])) < 0.35
 
 
+def test_small_theory_vs_simulation():
+    """The checks' tolerances at a small size (d = 150, 24 draws): the statistical part holds;
+    the declared resolutions need the quick size (they are dropped here, and reported)."""
+    import dataclasses
+
+    exp = be.EXPERIMENT
+    coarse = dataclasses.replace(
+        exp,
+        checks=tuple(
+            dataclasses.replace(c, resolution=None) if hasattr(c, "resolution") else c
+            for c in exp.checks
+        ),
+    )
+    result = tl.run(coarse, {"d": 150, "n_test": 2000}, seeds=24)
+    failed = [c for c in result.checks if not c.passed]
+    assert result.passed, failed
+
+
+@pytest.mark.slow
 def test_quick_theory_vs_simulation():
     """The paper's check at the quick size: d = 500, 96 draws of network and data."""
     result = tl.run("bayes_extensive")
