@@ -1,18 +1,16 @@
-"""Gaussian rainbow networks and trained feature maps (arXiv 2402.13999, Sec. 2 and Sec. 5).
+"""Gaussian rainbow networks, their teacher, and trained feature maps (arXiv 2402.13999).
 
 A *rainbow* network is a deep, bias-free, fully connected network h₀ = x, h_ℓ = σ_ℓ(W_ℓ h_{ℓ−1}),
 whose weight rows are independent Gaussians with a structured covariance,
 w ~ N(0, C_ℓ/p_{ℓ−1}), where C_ℓ may depend on the earlier weights W₁ … W_{ℓ−1}
 (e.g. C₂ ∝ (W₁W₁ᵀ + ½ I)⁻¹). The feature map is φ(x) = h_L, not normalised by √p.
 
-The weights are drawn in numpy (:func:`draw_rainbow_weights`), so that a numpy theory and a torch
-simulation see the same matrices from the same seed; :func:`rainbow_features` is the numpy forward
-pass (for Monte-Carlo moments) and :func:`torch_features` the torch one. :func:`train_network`
-trains such a network (hidden layers and a linear readout) by full-batch gradient descent, giving
-the "trained features" of the paper's Sec. 5.
-
-Torch is imported lazily inside the torch functions: the numpy part (weights, forward pass) is
-used by theory code, which must not need torch.
+Everything here is numpy, so a torch-free theory can build the same matrices (and train the same
+network) as the simulation from the same seed: :func:`draw_rainbow_weights`, the forward pass
+:func:`rainbow_features`, the random-network teacher :class:`RandomTeacher`, and full-batch
+gradient descent :func:`train_network` (the "trained features" of the paper's Sec. 5).
+:func:`torch_features` and :meth:`RandomTeacher.torch_labels` are the torch forward passes of the
+simulation (torch imported lazily).
 
 References
 ----------
@@ -28,21 +26,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from theorylab.theory.activations import parse_activation
+from theorylab.theory.activations import DOOR_KNEE, DOOR_SLOPE, parse_activation
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = [
     "GradientDescent",
+    "RandomTeacher",
     "RowCovariance",
     "TrainedNetwork",
+    "activation_derivative",
     "draw_rainbow_weights",
+    "draw_teacher",
     "inverse_gram",
     "isotropic",
     "power_law",
     "psd_sqrt",
     "rainbow_features",
+    "sample_pool",
     "torch_features",
     "train_network",
 ]
@@ -64,7 +66,8 @@ def isotropic() -> RowCovariance:
 
 
 def power_law(exponent: float) -> RowCovariance:
-    """C = diag(k^{−γ}), k = 1 … fan_in, normalised to trace fan_in (2402.13999 note, item B).
+    """C = diag(k^{−γ}), k = 1 … fan_in, normalised to trace fan_in (the structured first layer
+    of the authors' random-features panel).
 
     Parameters
     ----------
@@ -175,6 +178,93 @@ def torch_features(
     return h
 
 
+# --------------------------------------------------------------------------------------------
+# The teacher
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RandomTeacher:
+    """y = θ·σ*(W* x)/√p* + noise·ξ with W* rows N(0, I/d), θ ~ N(0, I_{p*}), ξ ~ N(0, 1).
+
+    Attributes
+    ----------
+    weight : W*, shape (p*, d).
+    theta : θ, shape (p*,).
+    activation : σ* (a spec of :mod:`theorylab.theory.activations`).
+    noise : standard deviation of the label noise.
+    """
+
+    weight: np.ndarray
+    theta: np.ndarray
+    activation: str
+    noise: float
+
+    def clean(self, x: np.ndarray) -> np.ndarray:
+        """The noiseless target θ·σ*(W* x)/√p* of the rows of x."""
+        hidden = parse_activation(self.activation)(np.asarray(x, dtype=float) @ self.weight.T)
+        return hidden @ self.theta / np.sqrt(self.theta.size)
+
+    def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Noisy labels of the rows of x (the noise drawn from ``rng``)."""
+        return self.clean(x) + self.noise * rng.standard_normal(np.shape(x)[0])
+
+    def torch_labels(self, x: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
+        """Torch version of ``__call__`` with the standard normal noise ``xi`` given."""
+        import torch
+
+        from theorylab.models.activations import torch_activation
+
+        w = torch.as_tensor(self.weight, dtype=x.dtype, device=x.device)
+        theta = torch.as_tensor(self.theta, dtype=x.dtype, device=x.device)
+        hidden = torch_activation(self.activation)(x @ w.T)
+        return hidden @ theta / self.theta.size**0.5 + self.noise * xi
+
+
+def draw_teacher(
+    rng: np.random.Generator, d: int, width: int, activation: str, noise: float
+) -> RandomTeacher:
+    """Draw W* (rows N(0, I/d)) and then θ ~ N(0, I) from ``rng``."""
+    (weight,) = draw_rainbow_weights(rng, [d, width], [isotropic()])
+    return RandomTeacher(weight, rng.standard_normal(width), activation, noise)
+
+
+# --------------------------------------------------------------------------------------------
+# Training by full-batch gradient descent (numpy)
+# --------------------------------------------------------------------------------------------
+
+_DERIVATIVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "tanh": lambda z: 1.0 - np.tanh(z) ** 2,
+    "erf": lambda z: (2.0 / np.sqrt(np.pi)) * np.exp(-(z**2)),
+    "linear": np.ones_like,
+    "cube": lambda z: 3.0 * z**2,
+    "door": lambda z: DOOR_SLOPE * (np.abs(z) < DOOR_KNEE),
+    "sign": np.zeros_like,
+}
+
+
+def activation_derivative(spec: str) -> Callable[[np.ndarray], np.ndarray]:
+    """σ'(x) of a registered odd activation ``name`` or ``name(<s>x)`` (then s·name'(s x)).
+
+    The derivative is the one autograd uses (0 for ``sign``; ``door`` is not differentiated at
+    its knees). Raises ``ValueError`` for activations without a derivative here.
+    """
+    act = parse_activation(spec)
+    if not act.is_registered or act.name not in _DERIVATIVES:
+        raise ValueError(
+            f"no derivative for activation {act.spec!r}; one of {', '.join(sorted(_DERIVATIVES))}"
+        )
+    fn, scale = _DERIVATIVES[act.name], act.scale
+    return lambda x: scale * fn(scale * np.asarray(x))
+
+
+def _derivative_of_value(act) -> Callable[[np.ndarray], np.ndarray] | None:
+    """σ' as a function of σ where that is cheaper (tanh(sx): s(1 − σ²)), else None."""
+    if act.is_registered and act.name == "tanh":
+        return lambda h: act.scale * (1.0 - h**2)
+    return None
+
+
 @dataclass(frozen=True)
 class GradientDescent:
     """Full-batch gradient descent on ½·mean (y − f(x))², f(x) = a·φ(x)/√p_L.
@@ -197,28 +287,25 @@ class GradientDescent:
 
 @dataclass(frozen=True)
 class TrainedNetwork:
-    """Weights after training, the readout a, and the training loss before each step."""
+    """Hidden weights after training, the readout a, and the loss before each step."""
 
-    weights: tuple[torch.Tensor, ...]
-    readout: torch.Tensor
+    weights: tuple[np.ndarray, ...]
+    readout: np.ndarray
     losses: np.ndarray
-
-    def numpy_weights(self) -> tuple[np.ndarray, ...]:
-        """The hidden weights as float64 numpy arrays (for the closed-form recursion)."""
-        return tuple(w.detach().cpu().double().numpy() for w in self.weights)
 
 
 def train_network(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    weights: Sequence[torch.Tensor],
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: Sequence[np.ndarray],
     activations: Sequence[str],
     settings: GradientDescent,
 ) -> TrainedNetwork:
     """Train hidden layers and readout of f(x) = a·φ(x)/√p_L by full-batch gradient descent.
 
-    The readout starts at a = 0, so the first step only moves a and the features start moving
-    once the readout has picked up the target (no random output at initialisation).
+    Every step moves all parameters along the gradient of ½·mean (y − f)² taken before the step
+    (back-propagation written out in numpy). The readout starts at a = 0, so the first step only
+    moves a, and the features move once the readout has picked up the target.
 
     Parameters
     ----------
@@ -227,33 +314,93 @@ def train_network(
     weights
         Initial hidden weights W₁ … W_L (copied, not modified).
     activations
-        One activation spec per hidden layer.
+        One activation spec per hidden layer (see :func:`activation_derivative`).
     settings
         Number of steps and learning rate.
 
     Returns
     -------
     TrainedNetwork
-        Detached trained weights, readout and the loss ½·mean (y − f)² before every step (and
-        after the last), length ``steps + 1``.
+        Trained weights, readout and the loss before every step (and after the last),
+        length ``steps + 1``.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    ws = [np.array(w, dtype=float) for w in weights]
+    acts = [parse_activation(a) for a in activations]
+    # σ' from the pre-activation, or from the activation's value where cheaper (tanh).
+    derivs = [(_derivative_of_value(a), activation_derivative(a.spec)) for a in acts]
+    root = np.sqrt(ws[-1].shape[0])
+    readout = np.zeros(ws[-1].shape[0])
+    losses = np.empty(settings.steps + 1)
+    eta = settings.learning_rate
+    for step in range(settings.steps + 1):
+        pre, hidden = [], [x]
+        for w, act in zip(ws, acts, strict=True):
+            pre.append(hidden[-1] @ w.T)
+            hidden.append(act(pre[-1]))
+        residual = hidden[-1] @ readout / root - y
+        losses[step] = 0.5 * float(np.mean(residual**2))
+        if step == settings.steps:
+            break
+        d_out = residual / y.size
+        grad_readout = hidden[-1].T @ d_out / root
+        delta = np.outer(d_out, readout / root)
+        grads = [np.empty(0)] * len(ws)
+        for ell in reversed(range(len(ws))):
+            of_value, of_pre = derivs[ell]
+            delta = delta * (of_value(hidden[ell + 1]) if of_value else of_pre(pre[ell]))
+            grads[ell] = delta.T @ hidden[ell]
+            if ell:
+                delta = delta @ ws[ell]
+        for w, g in zip(ws, grads, strict=True):
+            w -= eta * g
+        readout -= eta * grad_readout
+    return TrainedNetwork(tuple(ws), readout, losses)
+
+
+def sample_pool(
+    generator: torch.Generator,
+    size: int,
+    teacher: RandomTeacher,
+    nets: Sequence[Sequence[np.ndarray]],
+    activation: str,
+    device: torch.device | str = "cpu",
+    chunk: int = 10_000,
+) -> tuple[list[torch.Tensor], torch.Tensor, np.ndarray]:
+    """Fresh samples x ~ N(0, I_d), their teacher labels and the features of several nets.
+
+    Drawn in blocks of ``chunk`` on the CPU from ``generator`` (x, then the label noise ξ, per
+    block) and moved to ``device``, so a seed gives the same samples on every device.
+
+    Returns
+    -------
+    (list of torch.Tensor, torch.Tensor, numpy.ndarray)
+        The features (size, p_L) of every net (float64; every layer uses ``activation``), the
+        labels (size,), and per layer of the first net the mean squared pre-activation
+        (r_ℓ² of :func:`theorylab.theory.feature_covariance.propagate`, measured).
     """
     import torch
 
-    params = [w.detach().clone().requires_grad_(True) for w in weights]
-    width = params[-1].shape[0]
-    readout = torch.zeros(width, dtype=x.dtype, device=x.device, requires_grad=True)
-    everything = [*params, readout]
-    losses = np.empty(settings.steps + 1)
-    for step in range(settings.steps + 1):
-        out = torch_features(x, params, activations) @ readout / width**0.5
-        loss = 0.5 * ((y - out) ** 2).mean()
-        losses[step] = float(loss.detach())
-        if step == settings.steps:
-            break
-        grads = torch.autograd.grad(loss, everything)
-        with torch.no_grad():
-            for p, g in zip(everything, grads, strict=True):
-                p -= settings.learning_rate * g
-    return TrainedNetwork(
-        tuple(p.detach() for p in params), readout.detach(), np.asarray(losses, dtype=float)
-    )
+    from theorylab.models.activations import torch_activation
+
+    act = torch_activation(activation)
+    d = teacher.weight.shape[1]
+    weights = [[torch.from_numpy(np.asarray(w)).to(device) for w in ws] for ws in nets]
+    feats: list[list[torch.Tensor]] = [[] for _ in nets]
+    labels, squares = [], np.zeros(len(nets[0]))
+    for start in range(0, size, chunk):
+        block = min(chunk, size - start)
+        x = torch.randn(block, d, generator=generator, dtype=torch.float64).to(device)
+        xi = torch.randn(block, generator=generator, dtype=torch.float64).to(device)
+        labels.append(teacher.torch_labels(x, xi))
+        for i, ws in enumerate(weights):
+            h = x
+            for ell, w in enumerate(ws):
+                pre = h @ w.T
+                if i == 0:
+                    squares[ell] += float(pre.pow(2).sum())
+                h = act(pre)
+            feats[i].append(h)
+    sizes = np.array([w.shape[0] for w in nets[0]])
+    return [torch.cat(f) for f in feats], torch.cat(labels), squares / (size * sizes)
