@@ -82,7 +82,7 @@ def test_theory_json(tmp_path: Path) -> None:
     assert set(doc) == {"slug", "params", "observables", "solver", "elapsed_s"}
     assert doc["slug"] == SLUG
     assert doc["params"]["alpha"] == [1.0]
-    assert doc["params"]["d"] == 300  # the defaults are reported too
+    assert doc["params"]["d"] == 500  # the defaults are reported too
     assert doc["solver"]["converged"] is True
     assert {"converged", "iterations", "residual"} <= set(doc["solver"])
     assert doc["solver"]["residual"] < 1e-8

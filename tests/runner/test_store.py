@@ -247,7 +247,14 @@ def test_executed_record_round_trips_through_the_store(tmp_path: Path, kind: str
         assert rec["solver"]["converged"] is True
         assert set(rec["observables"]) >= {"eg_bo", "eg_ridge_opt", "lambda_star"}
     else:
-        assert set(rec["observables"]) == {"eg_ridge_opt", "eg_ridge", "target_power"}
+        assert set(rec["observables"]) == {
+            "eg_ridge_opt",
+            "eg_ridge",
+            "nmse_ridge_opt",
+            "nmse_ridge",
+            "log_lambda_opt",
+            "target_power",
+        }
         assert np.shape(rec["observables"]["eg_ridge"]) == (2, 2)
     json.dumps(rec, allow_nan=False)
 
