@@ -81,12 +81,6 @@ def _experiment(slug: str):
         return get(slug)
 
 
-def _tuple_field(params_cls: type, name: str) -> bool:
-    from theorylab.experiments.params import is_grid
-
-    return is_grid(params_cls, name)
-
-
 def _split_assignment(text: str, option: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
@@ -96,12 +90,12 @@ def _split_assignment(text: str, option: str) -> tuple[str, str]:
 
 def parse_params(exp, assignments: list[str] | None) -> dict[str, Any]:
     """``-p name=value`` → overrides; a tuple-valued parameter takes comma-separated values."""
-    from theorylab.experiments.base import coerce_field
+    from theorylab.experiments.params import coerce_field, is_grid
 
     out: dict[str, Any] = {}
     for text in assignments or []:
         name, value = _split_assignment(text, "-p")
-        raw: Any = value.split(",") if _tuple_field(exp.params, name) else value
+        raw: Any = value.split(",") if is_grid(exp.params, name) else value
         with user_input():
             out[name] = coerce_field(exp.params, name, raw)
     return out
@@ -111,12 +105,12 @@ def parse_grid(exp, assignments: list[str]) -> dict[str, list[Any]]:
     """``-g name=v1,v2`` → grid values. For a tuple-valued parameter each value is a 1-tuple,
     unless values are separated by ';', in which case each may hold commas: ``alpha=0.5,1;2,4``.
     """
-    from theorylab.experiments.base import coerce_field
+    from theorylab.experiments.params import coerce_field, is_grid
 
     grid: dict[str, list[Any]] = {}
     for text in assignments:
         name, value = _split_assignment(text, "-g")
-        is_tuple = _tuple_field(exp.params, name)
+        is_tuple = is_grid(exp.params, name)
         parts = value.split(";") if ";" in value else value.split(",")
         with user_input():
             values = [

@@ -29,6 +29,7 @@ the CLI reads them from a file: ``-p name=@path.npy`` (or ``.csv``/``.txt``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -255,13 +256,9 @@ def _split_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-_SPECS: dict[type, dict[str, FieldSpec]] = {}
-
-
+@functools.cache
 def field_specs(params_cls: type) -> dict[str, FieldSpec]:
     """The :class:`FieldSpec` of every field of a Params dataclass (cached per class)."""
-    if params_cls in _SPECS:
-        return _SPECS[params_cls]
     hints = typing.get_type_hints(params_cls, include_extras=True)
     specs: dict[str, FieldSpec] = {}
     for f in dataclasses.fields(params_cls):
@@ -281,7 +278,6 @@ def field_specs(params_cls: type) -> dict[str, FieldSpec]:
         specs[f.name] = FieldSpec(
             f.name, base, grid, optional, constraints, description, default
         )
-    _SPECS[params_cls] = specs
     return specs
 
 

@@ -145,9 +145,8 @@ class RunResult:
         rows = []
         for c in data.get("checks", []):
             c = dict(c)
-            for key in ("theory", "simulation", "value", "resolution"):
-                if key in c and c[key] is None and key in ("theory", "resolution"):
-                    c[key] = math.nan if key == "theory" else None
+            if c.get("theory") is None:  # a non-finite reference is null in strict JSON
+                c["theory"] = math.nan
             rows.append(CheckResult(**c))
         return cls(
             slug=data["slug"],

@@ -88,19 +88,25 @@ def execute(task: Task, store_root: str | None = None, experiment: Any = None) -
 
     exp = get(task.slug) if experiment is None else experiment
     params = make_params(exp.params, task.params_dict)
-    with thread_limit(task.threads):
+    with thread_limit(task.threads, torch_too=task.kind == "simulation"):
         return _execute(task, exp, params, store_root)
 
 
 @contextlib.contextmanager
-def thread_limit(threads: int | None):
+def thread_limit(threads: int | None, *, torch_too: bool = False):
     """Limit BLAS (threadpoolctl) and torch intra-op threads to ``threads`` for the block, so
-    that parallel workers share the cores instead of spinning against each other."""
+    that parallel workers share the cores instead of spinning against each other.
+
+    torch is limited when it is already imported, or imported here when ``torch_too`` (a
+    simulation imports it anyway; a theory task never pays for it)."""
     if threads is None:
         yield
         return
     from threadpoolctl import threadpool_limits
 
+    if torch_too and _torch_if_loaded() is None:
+        with contextlib.suppress(ImportError):
+            import torch
     torch = _torch_if_loaded()
     before = torch.get_num_threads() if torch is not None else None
     with threadpool_limits(limits=threads):
@@ -120,11 +126,6 @@ def _torch_if_loaded():
 
 
 def _execute(task: Task, exp: Any, params: Any, store_root: str | None) -> dict[str, Any]:
-    if task.kind == "simulation" and _torch_if_loaded() is None and task.threads is not None:
-        with contextlib.suppress(ImportError):  # torch threads are set before its first use
-            import torch
-
-            torch.set_num_threads(task.threads)
     start = time.perf_counter()
     record: dict[str, Any] = {
         "key": task.key,
