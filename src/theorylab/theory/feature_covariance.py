@@ -42,7 +42,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorylab.theory.hermite import ActivationLike, hermite_coefficients
+from theorylab.theory.hermite import (
+    ActivationLike,
+    hermite_coefficients,
+    hermite_coefficients_many,
+)
 from theorylab.theory.ridge import FeatureMoments, Spectrum
 
 __all__ = [
@@ -114,14 +118,9 @@ def _constants(activation: ActivationLike, r: float) -> LayerConstants:
 
 
 def _per_neuron_constants(activation: ActivationLike, r: np.ndarray) -> LayerConstants:
-    # One coefficient evaluation per distinct variance (exact duplicates share it).
+    # One shared quadrature for the whole layer (exact duplicates evaluated once).
     uniq, inverse = np.unique(r, return_inverse=True)
-    rows = []
-    for v in uniq:
-        c = hermite_coefficients(activation, variance=float(v))
-        rows.append((c.kappa0, c.kappa1, c.kappa_star, c.second_moment))
-    table = np.array(rows)
-    k0, k1, ks, m2 = (table[inverse, j] for j in range(4))
+    k0, k1, ks, m2 = (a[inverse] for a in hermite_coefficients_many(activation, uniq))
     return LayerConstants(r, k0, k1, ks, m2)
 
 
