@@ -43,11 +43,12 @@ What is fed to both sides, and what is not compared:
 
 Adaptations of the authors' code, at run time, without editing it:
 
-* The dRF notebooks were written against a later g3m_utils than the published GCMProject:
-  they call ``Custom(..., teacher_student_cov=Φ (student × teacher), teacher=θ,
-  fixed_teacher=True)``; GCMProject's ``Custom`` takes ``teacher_weights=θ`` and the
-  cross-covariance as teacher × student (it transposes it). The notebooks' namespace gets a
-  ``Custom`` that forwards to GCMProject's with ``teacher_weights=teacher`` and Φᵀ.
+* The dRF notebooks import the GCM solver from a ``../g3m_utils`` whose version is not
+  published; its interface differs from GCMProject's: they call ``Custom(...,
+  teacher_student_cov=Φ (student × teacher), teacher=θ, fixed_teacher=True)``; GCMProject's
+  ``Custom`` takes ``teacher_weights=θ`` and the cross-covariance as teacher × student (it
+  transposes it). The notebooks' namespace gets a ``Custom`` that forwards to GCMProject's with
+  ``teacher_weights=teacher`` and Φᵀ.
 * Multilayer_Ridge_repl's ``minimize_scalar(error_lamb, (-3, 12))``: numpy ≥ 2 refuses
   ``10**(-np.int64(12))`` (scipy passes the integer bracket through), so its namespace gets a
   ``minimize_scalar`` that passes the bracket as floats.
@@ -60,12 +61,15 @@ Layout of ``--authors DIR`` (``git clone`` each repository into DIR; a folder na
     DIR/GCMProject                 https://github.com/IdePHICS/GCMProject  (state_evolution/)
     DIR/feature-ridge-regression   https://github.com/wirhabenzeit/feature-ridge-regression
 
-Without ``--authors`` the script prints these instructions and times our side only (exit 0).
-Times are CPU seconds of this single-threaded process (``time.process_time``: robust to other
-load on a shared machine; wall-clock speed-ups are printed too); each side is run the same number
-of times (3 when the authors' run takes < 2 s, else once) and the best run counts. Second table:
-our time against the dense linear algebra it cannot avoid (the products that build Ω and one
-eigh per Ω), measured in the same run on the same matrices.
+Checked against the commits Bayes_extensive 6a22a06, dRF d46ef78, GCMProject dea00b0 and
+feature-ridge-regression 8647374 (cells are found by their content: if a notebook changes, the
+script stops with the cell it could not find). Without ``--authors`` the script prints these
+instructions and times our side only (exit 0). Times are CPU seconds of this single-threaded
+process (``time.process_time``: robust to other load on a shared machine; wall-clock speed-ups
+are printed too); each side is run the same number of times (3 when the authors' run takes
+< 2 s, else once) and the best run counts. Second table: our time against the dense linear
+algebra it cannot avoid (the products that build Ω and one eigh per Ω), measured in the same
+run on the same matrices.
 
 Run: ``python benchmarks/bench_vs_authors.py --authors DIR [--only drf] [--quick]``.
 """
