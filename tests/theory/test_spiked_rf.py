@@ -105,3 +105,30 @@ def test_random_features_stay_above_the_nonlinear_part():
     assert rf[-1].test_error < rf[0].test_error
     stepped = curve("sin", 20, 3, 0.01, (3.0, 30.0))
     assert stepped[-1].test_error < floor
+
+
+def test_feature_resolvent_matches_finite_spiked_rf_matrices():
+    """Pure sRF features F = tanh(X Wᵀ), W = √c W0 + r 1 v̂ᵀ (unit rows W0), p = d = 300,
+    n = 600: traces tr(FᵀF/n + λ)⁻¹/p and the top (outlier) eigenvalue against the
+    deterministic equivalent (our reconstruction of arXiv 2410.18938's bulk equations)."""
+    from theorylab.theory.spiked_rf import SpikedRF, feature_resolvent, outlier_location
+
+    rng = np.random.default_rng(0)
+    p = d = 300
+    n = 600
+    r, c = 1.0, 1.05
+    w0 = rng.standard_normal((p, d))
+    w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
+    v = rng.standard_normal(d)
+    v /= np.linalg.norm(v)
+    w = math.sqrt(c) * w0 + r * np.outer(np.ones(p), v)
+    f = np.tanh(rng.standard_normal((n, d)) @ w.T)
+    ev = np.linalg.eigvalsh(f.T @ f / n)
+    cc = conditional_coefficients("tanh", "tanh", SpikedRF(r, c, 1.0))
+    lam = np.array([0.1, 1.0])
+    tau, status = feature_resolvent(cc, c, 1.0, p / n, -lam + 0j)
+    assert status.converged
+    empirical = (1.0 / (ev[None, :] + lam[:, None])).mean(1)
+    np.testing.assert_allclose(tau[:, 1].real, empirical, rtol=0.02)
+    assert ev[-1] == pytest.approx(outlier_location(cc, p), rel=0.06)
+    assert ev[-2] < 3.0  # one outlier; the rest is bulk

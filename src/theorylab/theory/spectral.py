@@ -164,7 +164,7 @@ def solve_resolvent(
     max_iter: int = 20_000,
     block: int = 64,
     method: str = "damped",
-    newton_after: int = 100,
+    newton_after: int = 30,
 ) -> tuple[np.ndarray, SolverStatus]:
     """Solve ``g = step(g, z)`` on a grid of complex ``z`` (``Im z > 0``).
 
