@@ -270,6 +270,8 @@ def figure(result):
     z, w = gauss_hermite(41)
     ax2.plot(k, t(srf.gamma * k[:, None] + srf.rho * z) @ w, "k--", label="target h(κ)")
     for i, eta in enumerate(p.eta_tilde):
+        if eta == 0 or p.alpha0 == 0:  # no spike: κ is not defined
+            continue
         sim = simulated(result, "learned", i)
         kk = np.concatenate([-np.asarray(KAPPA)[::-1], KAPPA])
         odd = np.concatenate([-th["learned"][i][::-1], th["learned"][i]])
