@@ -36,7 +36,6 @@ from theorylab.experiments.base import (
     NonNegative,
     Observable,
     ParamsBase,
-    Positive,
     Range,
     Relation,
 )
@@ -71,7 +70,12 @@ class Params(ParamsBase):
     alpha0: Annotated[
         float, NonNegative(1e6), "first-step batch n0/d (0 = no step: random features)"
     ] = 20.0
-    lam: Annotated[float, Positive(1e6), "ridge penalty of the readout (sum loss, not × n)"] = 0.1
+    lam: Annotated[
+        float,
+        Range(1e-3, 1e6),
+        "ridge penalty of the readout (sum loss, not × n); below 1e-3 the interpolation peak "
+        "at α = 1 needs > 10⁴ saddle-point iterations",
+    ] = 0.1
     teacher: Annotated[str, Activation(centred=True), "target σ* (odd), y = σ*(θ*·x)"] = "sin"
     student: Annotated[
         str, Activation(centred=True), "hidden activation σ (odd, smooth: tanh, erf, sin)"

@@ -79,7 +79,9 @@ class Params(ParamsBase):
         str, Activation(centred=True), "hidden activation σ (odd, smooth: tanh, erf, sin)"
     ] = "tanh"
     n_ratio: Annotated[float, Range(0.5, 20.0), "n/d: samples of FᵀF/n and of the ridge fit"] = 2.0
-    ridge: Annotated[float, Positive(1e6), "ridge penalty of the readout (sum loss)"] = 0.1
+    ridge: Annotated[
+        float, Range(1e-3, 1e6), "ridge penalty of the readout (sum loss; ≥ 1e-3 as one_step_gd)"
+    ] = 0.1
     d: Annotated[int, Range(20, 5000), "input dimension d = width p of the simulation"] = 800
     n_test: Annotated[int, Range(100, 1_000_000), "fresh test points per draw"] = 4000
 

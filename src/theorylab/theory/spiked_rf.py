@@ -225,7 +225,7 @@ def solve_saddle_point(
         last = k == len(dampings) - 1
         with np.errstate(over="ignore", invalid="ignore"):
             res = solve_fixed_point(
-                step, x0, damping=damping, tol=tol, max_iter=10_000 if last else 1_500
+                step, x0, damping=damping, tol=tol, max_iter=5_000 if last else 1_500
             )
         tried.append(res.status)
         if res.status.converged:
