@@ -1,0 +1,414 @@
+"""Asymptotics of feature learning in two-layer networks after one gradient step (arXiv 2402.04980).
+
+Cui, Pesce, Dandi, Krzakala, Lu, Zdeborová, Loureiro, ICML 2024. A network
+f(x) = (1/√p) Σ_i a_i σ(w_i·x), rows w_i uniform on the unit sphere, a_i = 1/√p, makes one
+full-batch gradient step on its first layer with learning rate η = η̃ p on n0 = α0 d samples of
+y = σ*(θ*·x); its readout is then refit by ridge on n = α d fresh samples (sum loss, penalty λ).
+
+* Result 3.1: the updated layer is a spiked random-features (sRF) model
+  W1 ≈ √c W0 + r 1 v̂ᵀ with (r, c, γ = v̂·θ*) given by the activations, α0 and η̃
+  (:func:`theorylab.theory.spiked_rf.spiked_rf_parameters`);
+* Result 3.3 / Eqs. (14)–(16): the test error of ridge on the sRF features is the solution of a
+  conditional-Gaussian-equivalence saddle point on the Marchenko–Pastur spectrum of c W0 W0ᵀ
+  (p = d), :func:`~theorylab.theory.spiked_rf.solve_saddle_point`. The spectral F-term (the spike
+  direction seen through the bulk) is kept; ``drop_F`` removes it as the authors' stored
+  notebook output does (θ = 0, ε ≈ 3 % higher at α = 3 for σ* = sin);
+* Sec. 4 (Fig. 1): random features (η̃ = 0) learn only the linear part of σ*, so their error
+  never falls below the non-linear part E σ*² − (E zσ*)²; one step learns a non-linear function
+  ŷ(κ) of the spike coordinate κ = v̂·x and goes below it.
+
+p = d throughout (all of the authors' material); λ is not normalised (sum loss).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated
+
+import numpy as np
+
+from theorylab.experiments.base import (
+    Activation,
+    Agreement,
+    Criterion,
+    Experiment,
+    NonNegative,
+    Observable,
+    ParamsBase,
+    Range,
+    Relation,
+)
+from theorylab.experiments.plotting import simulated, theory_vs_simulation
+from theorylab.theory.activations import parse_activation
+from theorylab.theory.fixed_point import SolverStatus
+from theorylab.theory.gaussian import gauss_hermite
+from theorylab.theory.spiked_rf import (
+    activation_moments,
+    conditional_coefficients,
+    marchenko_pastur_bulk,
+    solve_saddle_point,
+    spiked_rf_parameters,
+)
+
+__all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
+
+#: Students whose derivative the step needs (smooth, odd).
+SMOOTH_STUDENTS = ("tanh", "erf", "sin")
+
+
+@dataclass(frozen=True)
+class Params(ParamsBase):
+    """Setting of arXiv 2402.04980, Fig. 1 (σ* = sin, σ = tanh, α0 = 20, λ = 0.1)."""
+
+    alpha: Annotated[
+        tuple[float, ...], Range(1e-3, 100.0), "readout sample ratios n/d (the curve's grid)"
+    ] = (0.2, 1.6, 3.0)
+    eta_tilde: Annotated[
+        tuple[float, ...], NonNegative(100.0), "step sizes η̃ (η = η̃ p); 0 = random features"
+    ] = (0.0, 1.0, 3.0)
+    alpha0: Annotated[
+        float, NonNegative(1e6), "first-step batch n0/d (0 = no step: random features)"
+    ] = 20.0
+    lam: Annotated[
+        float,
+        Range(1e-3, 1e6),
+        "ridge penalty of the readout (sum loss, not × n); below 1e-3 the interpolation peak "
+        "at α = 1 needs > 10⁴ saddle-point iterations",
+    ] = 0.1
+    teacher: Annotated[str, Activation(centred=True), "target σ* (odd), y = σ*(θ*·x)"] = "sin"
+    student: Annotated[
+        str, Activation(centred=True), "hidden activation σ (odd, smooth: tanh, erf, sin)"
+    ] = "tanh"
+    drop_F: Annotated[
+        bool, "drop the spectral F-term (reproduces the authors' stored notebook output)"
+    ] = False
+    d: Annotated[int, Range(20, 20_000), "input dimension d = width p of the simulation"] = 1000
+    n_test: Annotated[int, Range(100, 1_000_000), "fresh test points per draw"] = 4000
+
+    relations = (
+        Relation(
+            "student",
+            lambda p: parse_activation(p.student).name in SMOOTH_STUDENTS,
+            f"must be smooth (one of {', '.join(SMOOTH_STUDENTS)}, optionally scaled): the "
+            "step uses σ'",
+        ),
+        Relation(
+            "alpha0",
+            lambda p: p.alpha0 == 0 or round(p.alpha0 * p.d) >= 1,
+            "alpha0 * d must be >= 1 (or alpha0 = 0)",
+        ),
+    )
+
+
+#: κ > 0 grid on which the (odd) learned function ŷ(κ) is compared (Fig. 3 of the paper).
+KAPPA = (0.5, 1.0, 1.5, 2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Theory
+# --------------------------------------------------------------------------------------------
+
+
+def nonlinear_part(p: Params) -> float:
+    """E σ*² − (E zσ*)²: the error floor of random features (Sec. 4)."""
+    m = activation_moments(p.student, p.teacher)
+    return m["mu2_star"] - m["mu1_star"] ** 2
+
+
+def finite_size_bulk(p: Params, eta: float) -> float:
+    """Leading finite-d term of the bulk B (derived here, not in the paper): the mean part of
+    row i of the update, η̃ E[σ*(x1) σ″(w_i·x)] w_i ≈ η̃ (w_i·θ*) μ1* E σ‴(z) w_i, adds
+    η̃² (μ1* E σ‴)² E(w_i·θ*)² = η̃² (μ1* E σ‴)²/d to the mean squared row norm."""
+    s, t = parse_activation(p.student), parse_activation(p.teacher)
+    z, w = gauss_hermite(201)
+    third = float(w @ (s(z) * (z**3 - 3 * z)))  # E σ‴(z) = E σ(z) He3(z)
+    return 0.0 if p.alpha0 == 0 else eta**2 * (float(w @ (z * t(z))) * third) ** 2 / p.d
+
+
+def learned_function(p: Params, srf, overlaps: np.ndarray) -> np.ndarray:
+    """ŷ(κ) = μ0(κ) m + μ1(κ) κ θ on :data:`KAPPA` (the κ-nodes replaced by the grid)."""
+    s = parse_activation(p.student)
+    k = np.asarray(KAPPA)
+    z, wz = gauss_hermite(41)
+    su = s(srf.r * k[:, None] + math.sqrt(srf.c) * z)
+    mu0, mu1 = su @ wz, (su * z) @ wz / math.sqrt(srf.c)
+    return mu0 * overlaps[6] + mu1 * k * overlaps[4]
+
+
+def theory(p: Params) -> dict:
+    """sRF parameters, test error ε(η̃, α) and ŷ(κ) (saddle point warm-started along α)."""
+    eg = np.empty((len(p.eta_tilde), len(p.alpha)))
+    learned = np.empty((len(p.eta_tilde), len(KAPPA)))
+    spike, excess, cosine, statuses = [], [], [], []
+    for i, eta in enumerate(p.eta_tilde):
+        srf = spiked_rf_parameters(p.student, p.teacher, p.alpha0, eta)
+        spike.append(srf.r)
+        excess.append(srf.c - 1.0 + finite_size_bulk(p, eta))
+        cosine.append(srf.gamma)
+        cc = conditional_coefficients(p.student, p.teacher, srf)
+        spec = marchenko_pastur_bulk(srf.c)
+        start = None
+        for j in np.argsort(p.alpha):
+            sp = solve_saddle_point(cc, spec, srf.c, p.alpha[j], p.lam, drop_f=p.drop_F,
+                                    start=start)
+            start = sp.overlaps if sp.status.converged else None
+            eg[i, j] = sp.test_error
+            statuses.append(sp.status)
+            if j == int(np.argmax(p.alpha)):
+                learned[i] = learned_function(p, srf, sp.overlaps)
+    return {
+        "eg": eg,
+        "spike": np.array(spike),
+        "bulk_excess": np.array(excess),
+        "cosine": np.array(cosine),
+        "learned": learned,
+        "nonlinear_floor": nonlinear_part(p),
+        "solver": SolverStatus.combine(*statuses),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation
+# --------------------------------------------------------------------------------------------
+
+_FLOOR_SAMPLES = 2_000_000
+#: Random features: targets σ*(x_k), k < 32, share W0 and the data (one Gram, 32 right-hand
+#: sides); W0 and x are rotation invariant, so each is a draw of the same problem.
+RF_TARGETS = 32
+
+
+def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
+    """One draw of W0 and data; one gradient direction serves every η̃ (W1 = W0 + η̃ p Gᵀ).
+
+    θ* = e_1. Readout data are nested over α (common random numbers along each curve) and shared
+    by every η̃; one test set of ``n_test`` points. The sRF parameters are measured on W1 − W0
+    (top singular triple); ŷ(κ) is the mean network output of the test points with
+    |v̂·x − κ| < 0.1, v̂ the measured spike direction. The non-linear part of the target is a
+    Monte-Carlo average over 2·10⁶ scalar Gaussians. No theory output enters.
+    """
+    import torch
+
+    from theorylab.models.activations import torch_activation
+    from theorylab.models.one_step import (
+        first_layer_gradient,
+        measure_spike,
+        nested_ridge_errors,
+        unit_rows,
+    )
+    from theorylab.seeding import Streams
+
+    streams = Streams(EXPERIMENT.slug, seed)
+    dt = torch.float64
+    sig, tgt = torch_activation(p.student), torch_activation(p.teacher)
+    d = p.d
+    w0 = unit_rows(d, d, streams.torch("first layer"), dt)
+    gen0 = streams.torch("first batch")
+
+    def sample(m: int):
+        x = torch.randn(m, d, generator=gen0, dtype=dt)
+        return x, tgt(x[:, 0])
+
+    n0 = round(p.alpha0 * d)
+    g = first_layer_gradient(w0, sample, n0, sig) if n0 > 0 else torch.zeros_like(w0)
+    gen = streams.torch("readout and test data")
+    ns = [max(1, round(a * d)) for a in p.alpha]
+    x_tr = torch.randn(max(ns), d, generator=gen, dtype=dt)
+    x_te = torch.randn(p.n_test, d, generator=gen, dtype=dt)
+    y_tr, y_te = tgt(x_tr[:, 0]), tgt(x_te[:, 0])
+    out = {k: np.zeros(len(p.eta_tilde)) for k in ("spike", "bulk_excess", "cosine")}
+    eg = np.empty((len(p.eta_tilde), len(p.alpha)))
+    learned = np.full((len(p.eta_tilde), len(KAPPA)), np.nan)
+    k_rf = min(RF_TARGETS, d)
+    for i, eta in enumerate(p.eta_tilde):
+        w1 = w0 + eta * d * g
+        if eta == 0 or n0 == 0:  # no step: every direction e_k is an equivalent target
+            errors, _ = nested_ridge_errors(
+                w0, sig, x_tr, tgt(x_tr[:, :k_rf]), x_te, tgt(x_te[:, :k_rf]), ns, p.lam
+            )
+            eg[i] = errors.mean(1).numpy()
+            continue
+        errors, preds = nested_ridge_errors(w1, sig, x_tr, y_tr, x_te, y_te, ns, p.lam)
+        eg[i] = errors.numpy()
+        m = measure_spike(w0, w1)
+        sign = 1.0 if float(m.direction[0]) >= 0 else -1.0
+        out["spike"][i], out["bulk_excess"][i] = m.spike, m.bulk
+        out["cosine"][i] = abs(float(m.direction[0]))
+        kappa = (x_te @ (sign * m.direction)).numpy()
+        best = preds[int(np.argmax(p.alpha))].numpy()
+        for k, c in enumerate(KAPPA):  # ŷ is odd: pool κ and −κ (an exact symmetry)
+            up, down = np.abs(kappa - c) < 0.1, np.abs(kappa + c) < 0.1
+            if up.any() and down.any():
+                learned[i, k] = 0.5 * (best[up].mean() - best[down].mean())
+    z = streams.numpy("floor").standard_normal(_FLOOR_SAMPLES)
+    t = parse_activation(p.teacher)(z)
+    floor = float(np.mean(t**2) - np.mean(z * t) ** 2)
+    return {"eg": eg, "learned": learned, "nonlinear_floor": floor, **out}
+
+
+# --------------------------------------------------------------------------------------------
+# Figure
+# --------------------------------------------------------------------------------------------
+
+
+def figure(result):
+    """Test error vs α for every η̃ (theory lines, simulation points); ŷ(κ) vs h(κ)."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    p = result.params
+    dense = dataclasses.replace(p, alpha=tuple(np.linspace(0.1, max(p.alpha) * 1.1, 40)))
+    th = theory(dense)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for i, eta in enumerate(p.eta_tilde):
+        theory_vs_simulation(ax, dense.alpha, th["eg"][i], p.alpha, simulated(result, "eg", i),
+                             label=f"η̃ = {eta:g}" + (" (random features)" if eta == 0 else ""))
+    ax.axhline(th["nonlinear_floor"], color="gray", ls=":", label="non-linear part of σ*")
+    ax.set(xlabel="α = n/d", ylabel="test error", yscale="log",
+           title=f"σ* = {p.teacher}, σ = {p.student}, α0 = {p.alpha0:g}, λ = {p.lam:g}")
+    ax.legend(fontsize=7)
+    k = np.linspace(-2.5, 2.5, 101)
+    srf = spiked_rf_parameters(p.student, p.teacher, p.alpha0, max(p.eta_tilde))
+    t = parse_activation(p.teacher)
+    z, w = gauss_hermite(41)
+    ax2.plot(k, t(srf.gamma * k[:, None] + srf.rho * z) @ w, "k--", label="target h(κ)")
+    for i, eta in enumerate(p.eta_tilde):
+        if eta == 0 or p.alpha0 == 0:  # no spike: κ is not defined
+            continue
+        sim = simulated(result, "learned", i)
+        kk = np.concatenate([-np.asarray(KAPPA)[::-1], KAPPA])
+        odd = np.concatenate([-th["learned"][i][::-1], th["learned"][i]])
+        sim = None if sim is None else (np.concatenate([-sim[0][::-1], sim[0]]),
+                                        np.concatenate([sim[1][::-1], sim[1]]))
+        theory_vs_simulation(ax2, kk, odd, kk, sim, label=f"ŷ(κ), η̃ = {eta:g}")
+    ax2.set(xlabel="κ = v̂·x (spike coordinate)", ylabel="prediction",
+            title=f"learned function at α = {max(p.alpha):g}")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The experiment
+# --------------------------------------------------------------------------------------------
+
+
+def _stepped(p: Params, c) -> bool:
+    return c["eta_tilde"] > 0 and p.alpha0 > 0
+
+
+_STAT = (
+    "3 sem over 12 draws (W0, first batch, readout and test data) of the one-step network at "
+    "d = p = 1000, α0 = 20, σ* = sin, σ = tanh, λ = 0.1"
+)
+
+
+EXPERIMENT = Experiment(
+    slug="one_step_gd",
+    arxiv="2402.04980",
+    title="Asymptotics of feature learning in two-layer networks after one gradient-step",
+    claim=(
+        "After one large gradient step (η = η̃ p on n0 = α0 d samples) the first layer of a "
+        "two-layer network is a spiked random-features model whose spike points close to the "
+        "target direction; ridge on its features has a test error given exactly by a "
+        "low-dimensional saddle point. Random features only learn the linear part of the target "
+        "and stay above its non-linear part; one step learns a non-linear function of the spike "
+        "coordinate and goes below it."
+    ),
+    params=Params,
+    theory=theory,
+    simulate=simulate,
+    observables={
+        "eg": Observable("test MSE of the ridge readout", ("eta_tilde", "alpha")),
+        "spike": Observable("spike strength r (top singular value of W1 − W0 over √p)",
+                            ("eta_tilde",)),
+        "bulk_excess": Observable("c − 1: bulk variance gained by the step", ("eta_tilde",)),
+        "cosine": Observable("γ = |v̂·θ*|, cosine of spike and target", ("eta_tilde",)),
+        "learned": Observable("learned function ŷ(κ) along the spike at the largest α",
+                              ("eta_tilde", "kappa")),
+        "nonlinear_floor": Observable("E σ*² − (E zσ*)²: non-linear part of the target"),
+    },
+    checks=(
+        Agreement(
+            "eg",
+            reason=_STAT + "; random features (η̃ = 0): the saddle point of Result 3.3 at r = 0; "
+            "each draw averages 32 equivalent targets σ*(x_k) sharing W0 and the data. Measured "
+            "0.4198, 0.2581, 0.2078 vs 0.4199, 0.2588, 0.2081 at α = 0.2, 1.6, 3 (within "
+            "0.4 %, resolution 0.3–1.0 %)",
+            where=lambda p, c: c["eta_tilde"] == 0 or p.alpha0 == 0,
+            resolution=0.03,
+        ),
+        Agreement(
+            "eg",
+            reason=_STAT + "; after the step (η̃ = 1, 3): Result 3.3 with the F-term. All rows "
+            "agree within 3 sem (measured 0.0919, 0.0857, 0.0751 vs 0.0877, 0.0856, 0.0755 at "
+            "η̃ = 1; 0.0493, 0.0360, 0.0309 vs 0.0485, 0.0373, 0.0325 at η̃ = 3) but resolve "
+            "only 5–12 %: one draw's error follows the realised cosine of its first batch's "
+            "spike with θ* (sd ≈ 10 % of ε at η̃ = 3, α = 3); 3 % would need ~150 draws. The "
+            "3 % goal is not reached here (declared 12 %)",
+            where=_stepped,
+            resolution=0.12,
+        ),
+        Agreement(
+            "spike",
+            reason=_STAT + "; Result 3.1: r = η̃ μ1 √(μ1*² + μ2*/α0) vs the top singular value "
+            "of W1 − W0 over √p: measured 0.3782, 1.1346 vs 0.3780, 1.1341 (resolution 0.7 %)",
+            where=_stepped,
+            resolution=0.03,
+        ),
+        Agreement(
+            "bulk_excess",
+            reason=_STAT + "; Result 3.1: c − 1 = η̃² μ2* Var σ'(z)/α0, plus the leading finite-d "
+            "term η̃²(μ1* E σ‴)²/d derived here (2.3 % of c − 1 at d = 1000; without it the "
+            "theory sits 2.3 % low), vs the mean squared row norm of W1 − W0 without its "
+            "rank-one part: measured 0.002160, 0.01941 vs 0.002157, 0.01941 (resolution 0.5 %)",
+            where=_stepped,
+            resolution=0.03,
+        ),
+        Agreement(
+            "cosine",
+            reason=_STAT + "; Result 3.1: γ = μ1*/√(μ1*² + μ2*/α0) vs |v̂·θ*| of the top right "
+            "singular vector of W1 − W0: measured 0.97148 vs 0.97185 (resolution 0.16 %)",
+            where=_stepped,
+            resolution=0.03,
+        ),
+        Agreement(
+            "nonlinear_floor",
+            reason="the random-features floor of Sec. 4, E σ*² − (E zσ*)², vs a Monte-Carlo "
+            "average over 2·10⁶ Gaussians per draw: 0.06446 vs 0.064453 (resolution 0.4 %)",
+            resolution=0.03,
+        ),
+        Criterion(
+            "eg",
+            ">=",
+            "nonlinear_floor",
+            reason="Sec. 4 (Fig. 1): random features learn only the linear part of σ*, so their "
+            "error stays above its non-linear part at every α: simulated 0.42, 0.26, 0.21 vs "
+            "0.0645",
+            where=lambda p, c: c["eta_tilde"] == 0 or p.alpha0 == 0,
+        ),
+        Criterion(
+            "eg",
+            "<=",
+            "nonlinear_floor",
+            reason="Sec. 4 (Fig. 1): one large step (η̃ = 3, α0 = 20) learns a non-linear "
+            "function of the spike coordinate and goes below the random-features floor: "
+            "simulated 0.031 vs 0.0645 at the largest α",
+            where=lambda p, c: c["eta_tilde"] == max(p.eta_tilde) > 0
+            and c["alpha"] == max(p.alpha) and p.alpha0 > 0,
+        ),
+    ),
+    theory_only={
+        "learned": "ŷ(κ) = μ0(κ)m + μ1(κ)κθ (Result 3.3, Fig. 3) is drawn against the binned "
+        "network output: at d = 1000, 12 draws, it agrees within 1–2 % at κ = 0.5…2 but with "
+        "deviations beyond 3 sem (η̃ = 3: +2.0 % at κ = 0.5, −1.3 % at κ = 2): not a 3 % check",
+    },
+    dims={"kappa": lambda p: KAPPA},
+    figure=figure,
+    smoke={"d": 60, "n_test": 400, "alpha0": 2.0, "alpha": (0.5, 1.5)},
+    protocol=1,
+    seeds=12,
+    full={"d": 2000},
+    full_seeds=6,
+)
