@@ -396,23 +396,33 @@ EXPERIMENT = Experiment(
             "(≈ 10 %). Measured: GD below the closed form by 1.0 % at the minimum, 1.4 % one "
             "step before (a finite-σ²w effect the SC formula follows); resolution 2.5–3.5 %",
         ),
-        Criterion(
-            "min_test",
-            "<=",
-            "lazy_min_test",
-            where=lambda p, c: not _lazy(p, c),
-            reason="the paper's claim (abstract, Sec. 4): small inits, whose large singular "
-            "values become active, beat the lazy limit ab/(a + b) of the same init (a lower "
-            "bound of the lazy curve over continuous time); measured 0.016 (active) and 0.062 "
-            "(mixed) vs 0.083",
+        *(
+            Criterion(
+                "min_test",
+                "<=",
+                "lazy_min_test",
+                where=which,
+                resolution=res,
+                reason="the paper's claim (abstract, Sec. 4): small inits, whose large singular "
+                "values become active, beat the lazy limit ab/(a + b) of the same init (a lower "
+                "bound of the lazy curve over continuous time); measured 0.016 (active) and "
+                f"0.061 (mixed) vs 0.083, so this {name} row resolves only ≈ {res:.0%}",
+            )
+            for name, which, res in (
+                ("mixed", lambda p, c: not _lazy(p, c) and not _active(p, c), 0.3),
+                ("active", _active, 0.85),
+            )
         ),
         Agreement(
             "noise_suppression",
             where=_lazy,
-            resolution=0.03,
+            atol=0.015,
+            resolution=0.04,
             reason="lazy regime: A_best = (1 − u)Y + u A_0 with u = ε²/(a + ε²) ≈ 0.05, so the "
-            "gap s_{K+1}/s_K of A equals that of Y (no low-rank bias, Sec. 3); 3 sem, "
-            f"{_SEEDS}",
+            "gap s_{K+1}/s_K of A equals that of Y (no low-rank bias, Sec. 3); 3 sem over 6 "
+            "seeds plus a declared 1.5 %: the u A_0 part widens the noise bulk by "
+            "√(1 + u²σ⁴w/((1 − u)²ε²)) − 1 = 1.1 % at the quick size (one draw: 0.997, 0.993, "
+            "1.011 for seeds 0–2); measured 0.998, resolution ≈ 3.2 %",
         ),
         Criterion(
             "noise_suppression",
@@ -451,8 +461,7 @@ EXPERIMENT = Experiment(
     theory_only={
         "threshold": "σ²w, an input of every formula (the horizontal line of the figure)",
         "infinite_noise": "no quick init lies above σ⁴w = 1; drawn in the phase diagram",
-        **{name: _MEASURED for name in (*_MEASURED_SCALARS, "test_gd", "test_sc", "sv_gd",
-                                         "sv_sc")},
+        **{name: _MEASURED for name in ("best_step", "test_gd", "test_sc", "sv_gd", "sv_sc")},
     },
     dims={"step": lambda p: range(p.steps + 1), "mode": lambda p: range(p.rank + 2)},
     figure=figure,
