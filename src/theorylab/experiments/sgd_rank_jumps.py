@@ -57,7 +57,7 @@ class Params(ParamsBase):
     chains: Annotated[int, Range(1, 256), "independent runs per arm (batched)"] = 16
     lr: Annotated[float, Positive(0.5), "GD rate (phases A, C, control, polish)"] = 0.1
     lr_constant: Annotated[float, Positive(0.5), "constant SGD rate"] = 0.08
-    lr_start: Annotated[float, Positive(0.5), "annealed SGD: first chunk's rate"] = 0.1
+    lr_start: Annotated[float, Positive(0.5), "annealed SGD: first chunk's rate"] = 0.09
     lr_end: Annotated[float, Positive(0.5), "annealed SGD: last chunk's rate"] = 0.03
     init_noise: Annotated[float, NonNegative(1.0), "std of the noise on the balanced init"] = 1e-3
     settle_steps: Annotated[int, Range(0, 10**6), "GD steps of phases A and C"] = 8000
@@ -124,7 +124,7 @@ def theory(p: Params) -> dict:
         "rank_increases": 0.0,
         **{name: measured for name in _MEASURED_SCALARS},
         "rank_path": np.full((len(ARMS), p.chains, p.chunks + 2), np.nan),
-        "final_rank_fraction": np.full((len(ARMS), p.d + 1), np.nan),
+        "final_rank_fraction": np.full((len(ARMS), p.d + 2), np.nan),
     }
 
 
@@ -219,7 +219,7 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     with torch.no_grad():
         mats = [*inv, weight_product(inv)]
         ratio = max(float((s[:, 2] / s[:, 0]).max()) for s in map(torch.linalg.svdvals, mats))
-    fractions = np.stack([np.bincount(f, minlength=d + 1)[: d + 1] / n for f in final])
+    fractions = np.stack([np.bincount(f, minlength=d + 2)[: d + 2] / n for f in final])
     return {
         "rank_increases": float(np.clip(np.diff(path, axis=-1), 0, None).sum()),
         "gd_rank_min": float(path[0].min()),
@@ -341,7 +341,9 @@ EXPERIMENT = Experiment(
         "rank_path": Observable(
             "basin rank per arm, chain and checkpoint", ("arm", "chain", "checkpoint")
         ),
-        "final_rank_fraction": Observable("fraction of chains per final rank", ("arm", "rank")),
+        "final_rank_fraction": Observable(
+            "fraction of chains per final rank (d + 1: diverged)", ("arm", "final_rank")
+        ),
     },
     checks=(
         Criterion(
@@ -371,8 +373,10 @@ EXPERIMENT = Experiment(
             ">=",
             0.5,
             reason="SGD jumps down with positive probability (Sec. 4); the experiments anneal "
-            "the rate (Sec. 5): with 0.1 → 0.03 over the chunks at least half of the chains "
-            "end strictly below their starting rank R (declared threshold)",
+            "the rate (Sec. 5): with 0.09 → 0.03 over the chunks at least half of the chains "
+            "end strictly below their starting rank R (declared threshold; 0.1 diverged in one "
+            "of 48 chains over seeds 0–2: one-entry steps overshoot the largest entries, whose "
+            "curvature 2‖∇A_ij‖² reaches 54 at the rank-4 minimum)",
         ),
         Agreement(
             "loss_of_rank",
@@ -396,9 +400,10 @@ EXPERIMENT = Experiment(
             "sgd_loss_mismatch",
             "<=",
             0.01,
-            reason="every SGD run ends at one of the minima (Sec. 4): its final loss equals "
-            "that of the minimum of its final rank (checked against theory above) within a "
-            "declared 1 % (phase C is a finite GD run)",
+            reason="every SGD run ends at one of the minima (Sec. 4): its final loss (read at "
+            "its rank-r truncation) equals that of the top-r minimum (checked against theory "
+            "above) within a declared 1 %; other rank-3 minima (keeping mode 4 instead of 3) "
+            "differ by 2.6 %, so the loss identifies which minimum was reached",
         ),
         Criterion(
             "invariance",
@@ -418,6 +423,7 @@ EXPERIMENT = Experiment(
     },
     dims={
         "rank": lambda p: range(p.d + 1),
+        "final_rank": lambda p: range(p.d + 2),
         "mode": lambda p: range(p.d),
         "arm": lambda p: ARMS,
         "chain": lambda p: range(p.chains),
