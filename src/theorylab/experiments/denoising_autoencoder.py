@@ -236,7 +236,7 @@ def figure(result):
 
     p = result.params
     dense = dataclasses.replace(p, alpha=tuple(np.geomspace(min(p.alpha) / 1.5,
-                                                            max(p.alpha) * 1.5, 15)))
+                                                            max(p.alpha) * 1.5, 8)))
     th = theory(dense)
     other = theory(dataclasses.replace(dense, skip=not p.skip))
     with_skip, without = (th, other) if p.skip else (other, th)
