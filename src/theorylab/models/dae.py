@@ -31,8 +31,10 @@ from theorylab.theory.gaussian import expect2
 
 __all__ = [
     "DAEFit",
+    "SignDAE",
     "MixtureMoments",
     "dae_loss",
+    "fit_sign_dae",
     "denoise",
     "optimal_skip",
     "pca_error",
@@ -221,3 +223,50 @@ def pca_error(mix: MixtureMoments, delta: float, e: np.ndarray) -> float:
     c = math.sqrt(1.0 - delta)
     second = float(e @ mix.mean) ** 2 + 0.5 * (mix.quad(e, 1.0) + mix.quad(e, -1.0))
     return mix.clean_power + (c**2 - 2.0 * c) * second + delta
+
+
+# --------------------------------------------------------------------------------------------
+# Sign hidden unit: the denoiser of the flow (arXiv 2310.03575)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignDAE:
+    """``f(y) = c y + w sign(w·y)``: skip ``c``, tied weight ``w``, the training signs ``h``."""
+
+    c: float
+    w: torch.Tensor
+    signs: torch.Tensor
+    rounds: int
+    stable: bool
+
+    def __call__(self, y: torch.Tensor) -> torch.Tensor:
+        return self.c * y + torch.sign(y @ self.w)[:, None] * self.w[None, :]
+
+
+def fit_sign_dae(
+    y: torch.Tensor, x: torch.Tensor, lam: float, signs: torch.Tensor, max_rounds: int = 20,
+    iterate: bool = True,
+) -> SignDAE:
+    """Exact minimiser of ``Σ_ν ½‖c y_ν + w sign(w·y_ν) − x_ν‖² + (λ/2)‖w‖²`` (λ on w only).
+
+    With the hidden unit's signs ``h_ν`` on the training inputs fixed the loss is quadratic:
+    ``u = Σ h x``, ``v = Σ h y``, ``c = (Σ y·x − v·u/(n+λ))/(Σ‖y‖² − ‖v‖²/(n+λ))``,
+    ``w = (u − c v)/(n + λ)``. Starting from ``signs``, ``h ← sign(w·y_ν)`` is repeated until the
+    signs are self-consistent (``stable``) or ``max_rounds`` is reached; ``iterate=False`` keeps
+    ``signs``.
+    """
+    n = y.shape[0]
+    h = signs.to(y.dtype)
+    syx, syy = float((y * x).sum()), float((y * y).sum())
+    for rounds in range(1, max_rounds + 1):
+        u, v = h @ x, h @ y
+        c = (syx - float(v @ u) / (n + lam)) / (syy - float(v @ v) / (n + lam))
+        w = (u - c * v) / (n + lam)
+        if not iterate:
+            return SignDAE(c, w, h, rounds, True)
+        new = torch.sign(y @ w)
+        if torch.equal(new, h):
+            return SignDAE(c, w, h, rounds, True)
+        h = new
+    return SignDAE(c, w, h, max_rounds, False)
