@@ -9,8 +9,9 @@ least squares (Sec. 2). As ``d → ∞`` (Sec. 3):
   the trained ``b`` tends to the optimal shrinkage ``b* = σ² c/(σ² c² + Δ)`` and the error per
   coordinate to ``mse° = σ² Δ/(σ² c² + Δ)``;
 * the hidden unit changes the *total* error by an O(1) amount, given in closed form by the
-  summary statistics ``q = ‖w‖²/d``, ``m = w·μ/d``, ``q_± = wᵀΣ_± w/d`` (the MSE formula of Sec. 3), which solve
-  the replica saddle-point equations (Sec. 3; Eq. (13) in the authors' code) — :mod:`theorylab.theory.dae`;
+  summary statistics ``q = ‖w‖²/d``, ``m = w·μ/d``, ``q_± = wᵀΣ_± w/d`` (the MSE formula of
+  Sec. 3), which solve the replica saddle-point equations (Sec. 3; Eq. (13) in the authors'
+  code) — :mod:`theorylab.theory.dae`;
 * without the skip connection the autoencoder loses at O(d): like PCA it reaches only ``≈ σ²``
   per coordinate (Sec. 4).
 
@@ -39,7 +40,6 @@ from theorylab.experiments.base import (
     ParamsBase,
     Positive,
     Range,
-    Variant,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.theory.dae import (
@@ -307,9 +307,9 @@ def _overlap_checks(name: str, meaning: str) -> tuple[Agreement, Agreement]:
         ),
         Agreement(
             name,
-            reason=f"{meaning}, saddle point of Sec. 3; {_STAT}; α = 0.5 or σ_e = 0.8, where one training "
-            "set's statistics spread 2–5 % and the d = 500 bias reaches 2 % (q at α = 0.5): "
-            "declared 5 % (measured resolution 1.4–4.2 %)",
+            reason=f"{meaning}, saddle point of Sec. 3; {_STAT}; α = 0.5 or σ_e = 0.8, where one "
+            "training set's statistics spread 2–5 % and the d = 500 bias reaches 2 % (q at "
+            "α = 0.5): declared 5 % (measured resolution 1.4–4.2 %)",
             where=_unsettled,
             resolution=0.05,
         ),
@@ -329,7 +329,8 @@ CHECKS = (
     ),
     Agreement(
         "excess",
-        reason="the hidden unit's O(1) change of the total test error (the MSE formula of Sec. 3), evaluated "
+        reason="the hidden unit's O(1) change of the total test error (the MSE formula of "
+        "Sec. 3), evaluated "
         f"exactly on the trained weights (infinite paired test set); {_STAT}; α ≥ 1, σ_e ≤ 0.5 "
         "(measured within 1.2 %, resolution 0.6–2.6 %)",
         where=_settled,
@@ -337,14 +338,16 @@ CHECKS = (
     ),
     Agreement(
         "excess",
-        reason="The MSE formula of Sec. 3 at α = 0.5 with σ_e ≤ 0.5: one training set's excess spreads 2–4 %, "
+        reason="The MSE formula of Sec. 3 at α = 0.5 with σ_e ≤ 0.5: one training set's "
+        "excess spreads 2–4 %, "
         f"{_STAT}: declared 5 % (measured resolution 1.9–3.2 %)",
         where=lambda p, c: c["alpha"] < 1.0 and c["Delta"] < 0.5,
         resolution=0.05,
     ),
     Agreement(
         "excess",
-        reason="The MSE formula of Sec. 3 at σ_e = 0.8: the hidden unit is weakly determined (the paper's "
+        reason="The MSE formula of Sec. 3 at σ_e = 0.8: the hidden unit is weakly determined "
+        "(the paper's "
         "Fig. 2 shows the gain vanishing as σ_e → 1) and one training set's excess spreads "
         f"6–16 %: {_STAT} resolve only 4–16 % (declared 25 %)",
         where=lambda p, c: c["Delta"] >= 0.5,

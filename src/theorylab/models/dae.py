@@ -5,8 +5,9 @@ the skip ``b = 0``), trained on pairs (noisy ``y``, clean ``x``) by minimising
 
     Σ_ν ½‖f(y_ν) − x_ν‖² + (λ/2)‖w‖²          (arXiv 2305.11041, Sec. 2)
 
-in float64: several restarts (``w ~ N(0, I)``, ``b`` profiled out) batched as independent networks and
-trained by full-batch L-BFGS (:func:`theorylab.models.training.train`), the best restart kept.
+in float64: several restarts (``w ~ N(0, I)``, ``b`` profiled out) batched as independent
+networks and trained by full-batch L-BFGS (:func:`theorylab.models.training.train`), the best
+restart kept.
 The loss is evaluated through the projections only — with ``h_ν = w·y_ν/√d`` and
 ``g_ν = w·x_ν/√d``,
 ``½‖b y − x‖² + φ(h)(b h − g) + ½ φ(h)²‖w‖²/d`` per sample — so one evaluation costs two
@@ -31,14 +32,14 @@ from theorylab.theory.gaussian import expect2
 
 __all__ = [
     "DAEFit",
-    "SignDAE",
     "MixtureMoments",
+    "SignDAE",
     "dae_loss",
-    "fit_sign_dae",
     "denoise",
+    "fit_sign_dae",
     "optimal_skip",
-    "pca_error",
     "pca_direction",
+    "pca_error",
     "population_error",
     "rescaling_fit",
     "train_dae",

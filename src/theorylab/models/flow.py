@@ -45,13 +45,16 @@ class SpanFlow:
     def n(self) -> int:
         return self.labels.shape[0]
 
-    def fit(self, t: float, iterate: bool = True, max_rounds: int = 20) -> tuple[float, torch.Tensor]:
+    def fit(
+        self, t: float, iterate: bool = True, max_rounds: int = 20
+    ) -> tuple[float, torch.Tensor]:
         """Least-squares ``(c, ω)`` at time t (``w = K ω``), hidden-unit signs iterated to
         self-consistency from the labels (kept as the labels when ``iterate`` is false)."""
         n, lam, g = self.n, self.lam, self.gram
         gxx, gx0, g00 = g[:n, :n], g[:n, n:], g[n:, n:]
         syx = t * torch.trace(gxx) + (1 - t) * torch.trace(gx0)
-        syy = t**2 * torch.trace(gxx) + 2 * t * (1 - t) * torch.trace(gx0) + (1 - t) ** 2 * torch.trace(g00)
+        syy = (t**2 * torch.trace(gxx) + 2 * t * (1 - t) * torch.trace(gx0)
+               + (1 - t) ** 2 * torch.trace(g00))
         y_coef = torch.cat([t * torch.eye(n, dtype=g.dtype, device=g.device),
                             (1 - t) * torch.eye(n, dtype=g.dtype, device=g.device)], 1)  # y = K Yᵀ
         h = self.labels

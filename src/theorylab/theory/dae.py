@@ -131,7 +131,7 @@ def hidden_unit_error(q, m, q_plus, q_minus, b, delta, nodes: int = 40):
     weight = w[:, None] * w[None, :]
     out = np.zeros(q.shape)
     for s, qs in ((1.0, qp), (-1.0, qm)):
-        e = (...,) + (None, None)
+        e = (..., None, None)
         u = s * m[e] + np.sqrt(qs)[e] * z1
         v = np.sqrt(delta * q)[e] * z2
         phi = np.tanh(c[e] * u + v)
@@ -312,7 +312,7 @@ def _channel(x, alpha, delta, b, nodes):
     q, m, vv, qp, qm, vp, vm = x
     c = np.sqrt(1.0 - delta)
     z, w = gauss_hermite(nodes)
-    e = (...,) + (None, None)
+    e = (..., None, None)
     xi1, xi2 = z[:, None], z[None, :]
     weight = w[:, None] * w[None, :]
 
