@@ -262,8 +262,12 @@ def figure(result):
     axes[0].set_ylabel("d · (mse − mse of the skip only)" if p.skip else "d · (mse − E‖x‖²/d)")
     axes[1].set_ylabel("test MSE per coordinate")
     axes[2].set_ylabel("cosine m/√q")
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
     for ax in axes:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("α = n/d")
         ax.legend(fontsize=7)
     axes[0].set_title(f"{p.covariance} clusters, σ² = {p.s2:g}, λ = {p.lam:g}, d = {p.d}")
