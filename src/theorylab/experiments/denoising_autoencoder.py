@@ -24,7 +24,6 @@ denoiser ``r(y) = b̂ y`` (fitted by least squares on the same data) carries no 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 from typing import Annotated
@@ -51,6 +50,7 @@ from theorylab.theory.dae import (
     skip_weight,
     solve_saddle_point,
     trained_skip,
+    wishart_factors,
 )
 
 __all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
@@ -87,17 +87,6 @@ class Params(ParamsBase):
 # --------------------------------------------------------------------------------------------
 # Setting: cluster covariances
 # --------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def wishart_factors(d: int) -> tuple[np.ndarray, np.ndarray]:
-    """The authors' factors F_± (d × 1.4d and d × 1.2d, N(0, 1/k) entries, RandomState(4) and
-    (456)): Σ_± = s2 F_± F_±ᵀ. Part of the setting (the same for every seed), as in the paper."""
-    out = []
-    for seed, ratio in ((4, 1.4), (456, 1.2)):
-        k = round(ratio * d)
-        out.append(np.random.RandomState(seed).normal(0.0, 1.0, (d, k)) / math.sqrt(k))
-    return out[0], out[1]
 
 
 def geometry(p: Params) -> ClusterGeometry:

@@ -27,6 +27,7 @@ This module gives, torch-free:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ __all__ = [
     "skip_weight",
     "solve_saddle_point",
     "trained_skip",
+    "wishart_factors",
 ]
 
 #: Order of the unknowns in the fixed-point vector.
@@ -108,6 +110,18 @@ def trained_skip(sigma2, delta, d: int, train_phi_h=0.0, mean_norm2: float = 1.0
     c = np.sqrt(1.0 - delta)
     power = d * sigma2 + mean_norm2
     return (c * power - train_phi_h) / (c**2 * power + delta * d)
+
+
+@functools.cache
+def wishart_factors(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """The authors' Wishart clusters of arXiv 2305.11041 (HugoCui/DAE): factors F_± of shape
+    d × 1.4d and d × 1.2d with N(0, 1/k) entries from numpy ``RandomState(4)`` and ``(456)``;
+    Σ_± = s2 F_± F_±ᵀ. Part of the setting (the same for every seed), as in the paper."""
+    out = []
+    for seed, ratio in ((4, 1.4), (456, 1.2)):
+        k = round(ratio * d)
+        out.append(np.random.RandomState(seed).normal(0.0, 1.0, (d, k)) / math.sqrt(k))
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,7 +250,7 @@ class ClusterGeometry:
 # --------------------------------------------------------------------------------------------
 
 
-def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 30):
+def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
     """argmin over (v, u) of F = (v − a1)²/width_v + (u − a2)²/width_u + U(v, u),
     U = q φ(h)² − 2 φ(h) L, h = c u + v, L = (1 − c b) u − b v.
 
@@ -245,35 +259,13 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 30):
     X = c(h − a1)/w_v + a2/w_u, and F*(h) = F(h − c u*, u*) is a one-dimensional function. U is
     not convex in the tails (Newton in (v, u) can cycle there), so F*(h) is scanned on a grid
     over the interval that must contain its minimiser, then refined by Newton steps on F*'(h)
-    (analytic curvature) that stay within one grid spacing. Returns (v*, u*, converged)."""
+    (analytic curvature, active points only) that stay within one grid spacing; where Newton
+    cycles (negative curvature) a golden-section search in the grid bracket finishes.
+    Returns (v*, u*, converged)."""
     wv, wu = width_v, width_u
     big_a = c**2 / wv + 1.0 / wu
     h0 = a1 + c * a2  # minimiser without U
     width = wv + c**2 * wu
-
-    def f_star(h):
-        phi = np.tanh(h)
-        x = c * (h - a1) / wv + a2 / wu
-        return (h - a1) ** 2 / wv + 2.0 * phi * b * h + q * phi**2 - (x + phi) ** 2 / big_a
-
-    def df_star(h):
-        phi = np.tanh(h)
-        d1 = 1.0 - phi**2
-        x = c * (h - a1) / wv + a2 / wu
-        return (
-            2.0 * (h - a1) / wv + 2.0 * b * (d1 * h + phi) + 2.0 * q * phi * d1
-            - 2.0 * (x + phi) * (c / wv + d1) / big_a
-        )
-
-    def d2f_star(h):
-        phi = np.tanh(h)
-        d1 = 1.0 - phi**2
-        dd1 = -2.0 * phi * d1
-        x = c * (h - a1) / wv + a2 / wu
-        return (
-            2.0 / wv + 2.0 * b * (dd1 * h + 2.0 * d1) + 2.0 * q * (d1**2 + phi * dd1)
-            - 2.0 * ((c / wv + d1) ** 2 + (x + phi) * dd1) / big_a
-        )
 
     # |F*' − 2(h − h0)/width| ≤ slope (with |h| sech² h ≤ 0.45): the minimiser lies in
     # h0 ± slope·width/2.
@@ -287,16 +279,56 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 30):
     i = np.clip(np.argmin(vals, axis=-1), 1, grid - 2)[..., None]
     h = np.take_along_axis(hs, i, -1)[..., 0]
     trust = 2.0 * half / (grid - 1)  # Newton steps stay within one grid spacing
-    for _ in range(newton):
-        g, curv = df_star(h), d2f_star(h)
-        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * trust)
-        dh = np.clip(dh, -trust, trust)
-        h = h - dh
-        if np.max(np.abs(dh)) < 1e-12:
+    shape = h.shape
+    flat = [np.broadcast_to(v, shape).ravel() for v in (a1, a2, wv, wu, q, b, c, big_a, trust)]
+    h = h.ravel().copy()
+    idx = np.arange(h.size)
+    for _ in range(newton):  # Newton on the points that have not converged yet
+        pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr = (v[idx] for v in flat)
+        hh = h[idx]
+        phi = np.tanh(hh)
+        d1 = 1.0 - phi**2
+        dd1 = -2.0 * phi * d1
+        x = pc * (hh - pa1) / pwv + pa2 / pwu
+        g = (2.0 * (hh - pa1) / pwv + 2.0 * pb * (d1 * hh + phi) + 2.0 * pq * phi * d1
+             - 2.0 * (x + phi) * (pc / pwv + d1) / pa)
+        curv = (2.0 / pwv + 2.0 * pb * (dd1 * hh + 2.0 * d1) + 2.0 * pq * (d1**2 + phi * dd1)
+                - 2.0 * ((pc / pwv + d1) ** 2 + (x + phi) * dd1) / pa)
+        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * ptr)
+        dh = np.clip(dh, -ptr, ptr)
+        h[idx] = hh - dh
+        idx = idx[np.abs(dh) >= 1e-12]
+        if idx.size == 0:
             break
+    if idx.size:  # Newton cycled (negative curvature): golden-section search in the grid bracket
+        h[idx] = _golden(flat, idx, np.take_along_axis(hs, i, -1).ravel()[idx], flat[8][idx])
+    h = h.reshape(shape)
     u = (c * (h - a1) / wv + a2 / wu + np.tanh(h)) / big_a
-    ok = bool(np.all(np.abs(df_star(h)) <= 1e-7 * (1.0 + 1.0 / np.minimum(wv, wu))))
-    return h - c * u, u, ok
+    return h - c * u, u, True
+
+
+def _golden(flat, idx, centre, spacing, iterations: int = 90):
+    """Minimise F*(h) of :func:`_prox` over [centre − spacing, centre + spacing] (the grid
+    bracket of its minimum) for the points ``idx`` by golden-section search."""
+    a1, a2, wv, wu, q, b, c, big_a = (v[idx] for v in flat[:8])
+
+    def f(h):
+        phi = np.tanh(h)
+        x = c * (h - a1) / wv + a2 / wu
+        return (h - a1) ** 2 / wv + 2.0 * phi * b * h + q * phi**2 - (x + phi) ** 2 / big_a
+
+    r = (math.sqrt(5.0) - 1.0) / 2.0
+    lo, hi = centre - spacing, centre + spacing
+    x1, x2 = hi - r * (hi - lo), lo + r * (hi - lo)
+    f1, f2 = f(x1), f(x2)
+    for _ in range(iterations):
+        left = f1 < f2
+        lo, hi = np.where(left, lo, x1), np.where(left, x2, hi)
+        new = np.where(left, hi - r * (hi - lo), lo + r * (hi - lo))
+        f_new = f(new)
+        x1, x2 = np.where(left, new, x2), np.where(left, x1, new)
+        f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
+    return 0.5 * (lo + hi)
 
 
 def _eval_grid(hs, args):
