@@ -39,6 +39,7 @@ from theorylab.experiments.base import (
     ParamsBase,
     Positive,
     Range,
+    Variant,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.theory.dae import (
@@ -434,4 +435,10 @@ EXPERIMENT = Experiment(
     seeds=32,
     full={"d": 1000},
     full_seeds=32,
+    variants=(
+        Variant("no_skip", {"skip": False},
+                "the autoencoder without skip connection (b = 0): PCA-like, Sec. 4"),
+        Variant("wishart", {"covariance": "wishart", "alpha": (0.5, 1.0), "Delta": (0.25, 0.64)},
+                "the authors' Wishart cluster covariances (theory with the d × d matrices)"),
+    ),
 )
