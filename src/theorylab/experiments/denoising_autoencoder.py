@@ -256,6 +256,7 @@ def figure(result):
 
     for ax in axes:
         ax.set_xscale("log")
+        ax.set_xticks(p.alpha)
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("α = n/d")
