@@ -38,7 +38,6 @@ from theorylab.experiments.base import (
     Range,
     Relation,
     TheoryIdentity,
-    Variant,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.theory.fixed_point import SolverStatus
@@ -523,12 +522,4 @@ EXPERIMENT = Experiment(
     seeds=4,
     full={"d": 4000, "d_retrain": 2000, "samples": 40_000},
     full_seeds=8,
-    variants=(
-        Variant(
-            "one_unit",
-            {"hidden": 1, "generations": 1},
-            "mode collapse with r = 1 hidden unit: two modes ±x_1, the target mode at −a e_2 "
-            "is lost (x_2 Gaussian with variance S²)",
-        ),
-    ),
 )
