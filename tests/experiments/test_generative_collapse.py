@@ -19,8 +19,8 @@ def test_theory_is_fast_and_consistent():
     assert th["bulk_variance"] == pytest.approx(th["flow_scale"] ** 2)
     assert np.allclose(th["b"], th["b_closed_form"], atol=1e-8)
     assert np.allclose(th["quadrant"], 0.25, atol=1e-9)  # tanh is odd: a symmetric law
-    assert th["retrain_b"][0] == pytest.approx(th["b"][-1])
-    assert th["retrain_variance"][0] == pytest.approx(th["bulk_variance"])
+    assert th["retrain_b"][0] == pytest.approx(th["b"][-1], rel=1e-6)  # closed form vs RK4
+    assert th["retrain_variance"][0] == pytest.approx(th["bulk_variance"], rel=1e-5)
 
 
 def test_one_hidden_unit_loses_the_mode_at_minus_e2():
