@@ -10,6 +10,9 @@ from theorylab.models.online_dae import (
     euler_flow,
     euler_flow_lowrank,
     informed_init,
+    orthogonal_variance,
+    quadrant_fractions,
+    replay,
     train_online,
 )
 
@@ -61,3 +64,15 @@ def test_lowrank_flow_is_the_same_computation():
     # with w = 0 every direction is scaled by S = Π(1 + (b − 1)/(steps − k))
     scale = np.prod([1 + 0.1 / (100 - k) for k in range(99)])
     assert np.allclose(euler_flow_lowrank(0 * w, 1.1, x0), scale * x0)
+
+
+def test_measurement_helpers():
+    z = np.array([[1.0, 1.0], [-1.0, 2.0], [-1.0, -1.0], [3.0, -1.0]])
+    assert np.allclose(quadrant_fractions(z), 0.25)
+    draw = replay(np.arange(10.0)[:, None])
+    assert draw(3)[:, 0].tolist() == [0, 1, 2] and draw(2)[:, 0].tolist() == [3, 4]
+    rng = np.random.default_rng(4)
+    x = 1.5 * rng.standard_normal((4000, 50))
+    x[:, :2] *= 10.0  # the first two axes are projected out with span(w)
+    w = rng.standard_normal((2, 50))
+    assert abs(orthogonal_variance(x, w) - 2.25) < 0.05

@@ -27,6 +27,9 @@ __all__ = [
     "euler_flow",
     "euler_flow_lowrank",
     "informed_init",
+    "orthogonal_variance",
+    "quadrant_fractions",
+    "replay",
     "train_online",
 ]
 
@@ -143,3 +146,30 @@ def euler_flow_lowrank(w: np.ndarray, b: float, x0: np.ndarray, steps: int = 100
         growth = 1.0 + (b - 1.0) / (steps - k)
         c, a = c * growth, a * growth + np.tanh(z) / (steps - k)
     return c * x0 + a @ w / root
+
+
+def orthogonal_variance(x: np.ndarray, w: np.ndarray, extra: int = 2) -> float:
+    """Mean square of the rows of x (N, d) in the directions orthogonal to span(w) and to the
+    first ``extra`` coordinate axes (the bulk variance of generated samples)."""
+    basis, _ = np.linalg.qr(np.concatenate([w, np.eye(extra, x.shape[1])]).T)
+    rest = x - (x @ basis) @ basis.T
+    return float((rest**2).sum() / (x.shape[0] * (x.shape[1] - basis.shape[1])))
+
+
+def quadrant_fractions(z: np.ndarray) -> np.ndarray:
+    """Fractions of the rows of z (N, 2) in the quadrants ++, −+, −−, +−."""
+    signs = ((1, 1), (-1, 1), (-1, -1), (1, -1))
+    return np.array([np.mean((s1 * z[:, 0] > 0) & (s2 * z[:, 1] > 0)) for s1, s2 in signs])
+
+
+def replay(samples: np.ndarray) -> Callable[[int], np.ndarray]:
+    """A ``draw_targets`` for :func:`train_online` that hands out ``samples`` in order, each
+    once (retraining on a previous generation's samples)."""
+    state = {"next": 0}
+
+    def draw(k: int) -> np.ndarray:
+        i = state["next"]
+        state["next"] = i + k
+        return samples[i : i + k]
+
+    return draw
