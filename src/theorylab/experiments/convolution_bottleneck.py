@@ -301,6 +301,7 @@ def figure(result):
     """Activation energy by frequency × layer of the ReLU CNNs (shallow, deep), and the linear
     CNN's learned per-mode singular values and ‖θ‖²/L against the theory."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
 
     p, th = result.params, result.theory
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
@@ -308,9 +309,11 @@ def figure(result):
     for ax, i in zip(axes[:2], (0, len(p.relu_depths) - 1), strict=True):
         depth = p.relu_depths[i]
         if energy is not None:
-            img = ax.imshow(energy[0][i, : depth - 1], aspect="auto", cmap="magma",
-                            origin="lower", extent=(-0.5, p.n - 0.5, 0.5, depth - 0.5))  # fmt: skip
-            fig.colorbar(img, ax=ax, label="share of the layer's energy")
+            share = np.maximum(energy[0][i, : depth - 1], 1e-8)
+            img = ax.imshow(share, aspect="auto", cmap="magma", origin="lower",
+                            norm=LogNorm(1e-6, 1.0),
+                            extent=(-0.5, p.n - 0.5, 0.5, depth - 0.5))  # fmt: skip
+            fig.colorbar(img, ax=ax, label="share of the layer's activation energy")
         ax.set(xlabel="frequency m", ylabel="hidden layer ℓ", title=f"ReLU CNN, L = {depth}")
     ax = axes[2]
     sim = simulated(result, "singular")
