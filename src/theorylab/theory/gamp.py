@@ -235,6 +235,10 @@ def quadrant_moments(
     return p, m1, m2
 
 
+#: quadrants (signs of h1, h2) making up each label of the K = 2 sign–sign committee
+_COMMITTEE_QUADRANTS = {1.0: ((1, 1),), -1.0: ((-1, -1),), 0.0: ((1, -1), (-1, 1))}
+
+
 @dataclass(frozen=True)
 class CommitteeSignChannel:
     """K = 2 sign–sign committee: y = sign(sign h1 + sign h2) ∈ {−1, 0, +1} (Aubin et al. 2018).
@@ -248,13 +252,11 @@ class CommitteeSignChannel:
     k: int = 2
     labels: tuple[float, ...] = (-1.0, 0.0, 1.0)
 
-    _QUADRANTS = {1.0: ((1, 1),), -1.0: ((-1, -1),), 0.0: ((1, -1), (-1, 1))}
-
     def _moments(self, label: float, omega, v, second: bool = True):
         p = np.zeros(len(omega))
         m1 = np.zeros((len(omega), 2))
         m2 = np.zeros((len(omega), 2, 2)) if second else None
-        for s1, s2 in self._QUADRANTS[label]:
+        for s1, s2 in _COMMITTEE_QUADRANTS[label]:
             dp, d1, d2 = quadrant_moments(omega, v, s1, s2, self.nodes, second)
             p, m1 = p + dp, m1 + d1
             if second:
