@@ -99,6 +99,14 @@ def gaussian_nodes(q: np.ndarray, nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return mesh @ vecs.T, wts
 
 
+def _clip_overlap(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Q projected onto 0 ⪯ Q ⪯ ρ(1 − 1e-12) (ρ a multiple of I), so that V = ρ − Q stays
+    positive definite on an iterate that overshoots (e.g. an Anderson step)."""
+    r = float(rho[0, 0])
+    vals, vecs = np.linalg.eigh(0.5 * (q + q.T))
+    return (vecs * np.clip(vals, 0.0, r * (1 - 1e-12))) @ vecs.T
+
+
 def _partition_gout(channel, y, omega, v):
     if hasattr(channel, "partition_gout"):
         return channel.partition_gout(y, omega, v)
@@ -112,6 +120,7 @@ def bo_hat(channel, alpha: float, q: np.ndarray, rho: np.ndarray, nodes: int = 3
         return np.atleast_2d(sign_qhat(alpha, q[0, 0], rho[0, 0], channel.noise))
     if isinstance(channel, LinearChannel):
         return np.atleast_2d(alpha / (channel.noise + rho[0, 0] - q[0, 0]))
+    q = _clip_overlap(q, rho)
     omega, wts = gaussian_nodes(q, nodes)
     v = rho - q
     out = np.zeros_like(q)
@@ -127,6 +136,7 @@ def bo_error(channel, q: np.ndarray, rho: np.ndarray, nodes: int = 30) -> float:
     if isinstance(channel, SignChannel):
         return float(np.arccos(np.sqrt(np.clip(q[0, 0] / (rho[0, 0] + channel.noise), 0, 1))))\
             / math.pi
+    q = _clip_overlap(q, rho)
     omega, wts = gaussian_nodes(q, nodes)
     z = np.stack([channel.partition(np.full(len(omega), y), omega, rho - q)
                   for y in channel.labels])
