@@ -34,7 +34,8 @@ def main() -> None:
     cold = best_of(lambda: se_sweep(alphas, False, **sign), repeat=3) / len(alphas)
     warm = best_of(lambda: se_sweep(alphas, True, **sign), repeat=3) / len(alphas)
     comm_alphas = np.linspace(2.5, 4.0, 6)
-    comm = dict(channel=CommitteeSignChannel(), q0=0.5 * np.eye(2), tol=1e-10, nodes=24)
+    comm = dict(channel=CommitteeSignChannel(), q0=0.5 * np.eye(2), tol=1e-10, nodes=24,
+                method="anderson")
     c_cold = best_of(lambda: se_sweep(comm_alphas, False, **comm), repeat=1) / len(comm_alphas)
     c_warm = best_of(lambda: se_sweep(comm_alphas, True, **comm), repeat=1) / len(comm_alphas)
 
