@@ -163,3 +163,35 @@ def test_committee_error_quadrature_is_converged_to_half_a_percent():
     e80 = bo_error(ch, q, np.eye(2), nodes=80)
     e160 = bo_error(ch, q, np.eye(2), nodes=120)
     assert e80 == pytest.approx(e160, rel=5e-3)
+
+
+def test_logistic_erm_gamp_is_the_minimiser_and_follows_its_state_evolution():
+    # ERM channel for the logistic loss: GAMP's fixed point minimises the ℓ2-penalised logistic
+    # risk (L-BFGS on the same data), and its overlaps follow the ERM SE (generic quadrature).
+    from scipy.optimize import minimize
+
+    from theorylab.theory.gamp import L2Penalty, LogisticLoss
+
+    rng = np.random.default_rng(0)
+    d, alpha, lam = 800, 2.0, 0.5
+    x = rng.standard_normal((int(alpha * d), d))
+    w_star = rng.standard_normal(d)
+    w_star *= math.sqrt(d) / np.linalg.norm(w_star)
+    y = np.sign(x @ w_star)
+    res = gamp(x, y, L2Penalty(lam), LogisticLoss(), w0=np.zeros(d), tol=1e-10, max_iter=500)
+    assert res.status.converged
+
+    def risk(w):
+        z = x @ w / math.sqrt(d)
+        grad = x.T @ (-y / (1.0 + np.exp(y * z))) / math.sqrt(d) + lam * w
+        return np.logaddexp(0.0, -y * z).sum() + 0.5 * lam * w @ w, grad
+
+    ref = minimize(risk, np.zeros(d), jac=True, method="L-BFGS-B",
+                   options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15}).x
+    w = res.w[:, 0]
+    assert np.max(np.abs(w - ref)) < 1e-6 * np.max(np.abs(ref))
+    se = erm_state_evolution(LogisticLoss(), SignChannel(), lam, alpha)
+    assert se.status.converged
+    m, q, _ = se.x
+    assert w @ w_star / d == pytest.approx(m, rel=0.04)  # one draw at d = 800: ≈ 3 std
+    assert w @ w / d == pytest.approx(q, rel=0.05)
