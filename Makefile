@@ -18,7 +18,7 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 reproduce: $(VENV)/.installed          ## install, run every quick check, write report/index.html
-	$(BIN)/theorylab reproduce --quick --out report
+	$(BIN)/theorylab reproduce --quick -j 2 --out report
 
 test: $(VENV)/.test-installed          ## install, lint, run the test suite (slow ones excluded)
 	$(BIN)/ruff check src tests benchmarks

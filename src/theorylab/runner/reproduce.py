@@ -39,11 +39,16 @@ def reproduce(
     progress: bool = False,
 ) -> tuple[list[RunResult], Path]:
     """Run every check of the experiments (all by default), save the results under ``out`` and
-    write the HTML report. Returns the results and the report's index path."""
+    write the HTML report. Returns the results and the report's index path.
+
+    Each run's result is written as soon as it ends, so an interrupted reproduction keeps what
+    it finished (``theorylab report`` renders it)."""
     from tqdm.auto import tqdm
 
     exps = [get(s) for s in slugs] if slugs else list(all_experiments().values())
     plan = reproduction_plan(exps)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     results = []
     bar = tqdm(plan, desc="reproduce", disable=not progress, leave=False, dynamic_ncols=True)
     for exp, variant, overrides in bar:
@@ -59,8 +64,6 @@ def reproduce(
                 device=device,
             )
         )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_results(out, results)
+        save_results(out, results[-1:])  # each run is kept as soon as it ends
     index = write_report(out, {e.slug: e for e in exps} | all_experiments())
     return results, index
