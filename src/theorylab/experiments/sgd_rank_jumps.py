@@ -360,7 +360,7 @@ EXPERIMENT = Experiment(
             "gd_rank",
             reason="GD stays in the rank-overestimating minimum (Sec. 4): every GD-control "
             "chain at every checkpoint has the rank R of the modes with a positive local "
-            "minimum of h_y(s) = (s − y)²/d² + λL s^{2/L} (R = 4 at the quick setting)",
+            "minimum of h_y(s) = (s − y)²/d² + λL s²ᐟᴸ (R = 4 at the quick setting)",
         ),
         Criterion(
             "gd_rank_max",
@@ -384,7 +384,7 @@ EXPERIMENT = Experiment(
             rtol=1e-4,
             resolution=1e-3,
             reason="minima of every rank r ≤ R (the B_r of Sec. 3): regularised loss "
-            "Σ_{i≤r} h(s_+(y_i)) + Σ_{i>r} y_i²/d² vs GD from Y's balanced factors truncated "
+            "Σ_(i≤r) h(s₊(y_i)) + Σ_(i>r) y_i²/d² vs GD from Y's balanced factors truncated "
             "to r modes; declared 1e-4 for the convergence of a finite GD run",
         ),
         Agreement(
@@ -393,7 +393,7 @@ EXPERIMENT = Experiment(
             rtol=1e-4,
             resolution=1e-3,
             reason="balanced critical points (Sec. 3): the kept singular values are the "
-            "positive roots s_+ of (s − y)/d² + λ s^{2/L−1} = 0; measured on the minimum GD "
+            "positive roots s_+ of (s − y)/d² + λ s²ᐟᴸ⁻¹ = 0; measured on the minimum GD "
             "reaches from all of Y's modes; declared 1e-4 for convergence",
         ),
         Criterion(
