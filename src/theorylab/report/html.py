@@ -48,6 +48,7 @@ th{background:#f4f4f4;position:sticky;top:0} td.num{font-family:ui-monospace,mon
  text-align:right;white-space:nowrap}
 .pass{color:#17803d;font-weight:600} .fail{color:#b42318;font-weight:600}
 .missing{color:#6b6b6b}
+.card.pass,.card.fail,tr.pass,tr.fail{color:inherit;font-weight:normal}
 tr.fail td{background:#fdecea}
 img.figure{width:100%;height:auto;border:1px solid #ddd;background:#fff}
 .card{border:1px solid #d0d0d0;border-radius:8px;padding:1em 1.2em;margin:1.5em 0}
@@ -267,8 +268,9 @@ def _changed(values: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, An
 
 def _run_facts(r: RunResult) -> str:
     seeds = r.simulation.seeds if r.simulation else 0
+    which = {0: "no simulation", 1: "seed 0"}.get(seeds, f"seeds 0–{seeds - 1}")
     return (
-        f"<p class=meta>{seeds} seed(s) ({', '.join(map(str, range(seeds))) or 'none'}) · "
+        f"<p class=meta>{which} · "
         f"theory {_duration(r.timings.get('theory_s', 0.0))} · simulation "
         f"{_duration(r.timings.get('simulation_s', 0.0))} · total {_duration(r.elapsed_s)} · "
         f"device {_esc(r.device)} · solver converged: {r.solver.converged} "
@@ -426,8 +428,8 @@ def _entries(
 
 
 def _summary(entries: Sequence[_Entry]) -> str:
-    counts = {s: sum(e.status == s for e in entries) for s in (PASS, FAIL, "NOT RUN",
-                                                               "NOT IMPLEMENTED")}
+    statuses = (PASS, FAIL, "NOT RUN", "NOT IMPLEMENTED")
+    counts = {s: sum(e.status == s for e in entries) for s in statuses}
     parts = [f"{n} {s.lower()}" for s, n in counts.items() if n]
     cls = "fail" if counts[FAIL] else "pass"
     return f"<p class={cls}>{len(entries)} papers: {', '.join(parts)}.</p>"
