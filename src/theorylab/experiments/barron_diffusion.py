@@ -253,7 +253,7 @@ EXPERIMENT = Experiment(
     title="Shallow diffusion networks provably learn hidden low-dimensional structure",
     claim=(
         "Learning the score of a diffusion model with shallow (Barron-space) networks from n "
-        "samples of data supported on an unknown k-dimensional subspace of R^D gives a squared "
+        "samples of data supported on an unknown k-dimensional subspace of ℝᴰ gives a squared "
         "score error ≲ poly(D)·n⁻²ᐟ⁽ᵏ⁺⁵⁾: the exponent depends on the latent dimension k, "
         "not on D (no curse of dimensionality), with no architecture tailored to the structure. "
         "Denoising score matching learns it because its loss differs from the score error by a "

@@ -60,7 +60,7 @@ class Params(ParamsBase):
     """Quick setting: a linear CNN (n = 8, 3 channels) and a ReLU CNN (4 channels, B = 128)."""
 
     n: Annotated[int, Range(4, 64), "signal length n (positions on the circle), even"] = 8
-    convention: Annotated[str, Choice("plain", "scaled"), "layer scale 1 or n^-1/2"] = "plain"
+    convention: Annotated[str, Choice("plain", "scaled"), "layer scale 1 or n⁻¹ᐟ²"] = "plain"
     depths: Annotated[tuple[int, ...], Range(1, 32), "depths L of the linear CNNs"] = (2, 3, 4, 6)
     channels: Annotated[int, Range(1, 16), "input = output channels c of the linear CNN"] = 3
     hidden: Annotated[int, Range(1, 64), "hidden channels of the linear CNN"] = 6

@@ -362,7 +362,7 @@ EXPERIMENT = Experiment(
         ),
         Agreement(
             "reformulation_loss_gap", n_sem=0.0, atol=STUDENT_RTOL,
-            reason="Sec. 3.1: W̃_ℓ = W_ℓ(I − P_(ℓ−1)) = 0 at a minimum, so L_λ(W) = L^r(Z) (the "
+            reason="Sec. 3.1: W̃_ℓ = W_ℓ(I − P_(ℓ−1)) = 0 at a minimum, so L_λ(W) = Lʳ(Z) (the "
             "gap is the loss a projection onto the representations saves). Measured 3.5e-10 … "
             "8.0e-5 (seeds 0–2); allowance 1e-3 = the students' precision: they stop at ReLU "
             "kinks, and pruning + re-polishing lowers their loss by up to 7.4e-5",

@@ -354,7 +354,7 @@ CHECKS = (
         "overlaps M[μ2, w1] reach ±0.2 at d = 2000 and reshape the modes), so 4 seeds "
         "resolve 2–4 %; measured median |e_1·x| 4.648 vs 4.668, |e_2·x| 3.910 vs 3.906")),
     Agreement("quadrant", resolution=0.05, reason=(
-        "tanh is odd, so the generated law is symmetric with 2^r = 4 corner modes, 1/4 of "
+        "tanh is odd, so the generated law is symmetric with 2ʳ = 4 corner modes, 1/4 of "
         "the mass per quadrant (mode collapse, Fig. 1), although the target puts 1/3 at "
         "+a e_1, −a e_2, −a e_1; simulated fractions use the flow's input as control "
         "variate (its quadrant fractions minus their exact 1/4, N(0, I) input); 3 sem over "
@@ -389,7 +389,7 @@ EXPERIMENT = Experiment(
         "structure, is described exactly as d → ∞: the training reduces to ODEs for a few "
         "overlaps in the time τ = 2ηn/d, and the generated law is an r-dimensional flow plus an "
         "isotropic Gaussian of variance S². The tanh architecture makes the generated law "
-        "symmetric with at most 2^r corner modes (mode collapse), and retraining on generated "
+        "symmetric with at most 2ʳ corner modes (mode collapse), and retraining on generated "
         "samples inflates the bulk variance generation after generation (model collapse)."
     ),
     params=Params,

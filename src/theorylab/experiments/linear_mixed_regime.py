@@ -387,9 +387,9 @@ EXPERIMENT = Experiment(
             where=_lazy_window,
             rtol=0.02,
             resolution=0.04,
-            reason="lazy regime (σ²w > d, Sec. 3): A_t = Y + (1 − 2ησ²w)^t (A_0 − Y), so "
+            reason="lazy regime (σ²w > d, Sec. 3): A_t = Y + (1 − 2ησ²w)ᵗ (A_0 − Y), so "
             "E test = q²ᵗ(σ⁴w + 1) + (1 − qᵗ)² ε², from its minimum (≈ ab/(a + b)) until "
-            "q^t < 1e-3; 3 sem over 6 seeds of a control-variate estimator (the draw's "
+            "qᵗ < 1e-3; 3 sem over 6 seeds of a control-variate estimator (the draw's "
             "‖A_0 − A*‖², ‖E‖², ⟨A_0 − A*, E⟩ minus their known means; sem ≈ 0.1 %) plus a "
             "declared 2 % for the finite σ²w: the closed form is the σ²w → ∞ limit, while at "
             "σ²w ≈ 1.8 ‖A*‖_op Eq. (1) speeds the signal directions up by √(1 + s²/σ⁴w²) "

@@ -67,7 +67,7 @@ class Params(ParamsBase):
     rank_threshold: Annotated[
         float, Positive(10.0), "basin rank: singular values of A above this count"
     ] = 0.05
-    invariance_steps: Annotated[int, Range(1, 10**6), "SGD steps from θ ∈ B_2^0"] = 2000
+    invariance_steps: Annotated[int, Range(1, 10**6), "SGD steps from θ ∈ B_2⁰"] = 2000
 
     relations = (
         Relation("rank", lambda p: p.rank < p.d, "rank must be < d"),
@@ -336,7 +336,7 @@ EXPERIMENT = Experiment(
             "max over SGD runs of |final loss − loss of the minimum of its rank| / that loss"
         ),
         "invariance": Observable(
-            "max over layers and product of s_3/s_1 after SGD from θ ∈ B_2^0"
+            "max over layers and product of s_3/s_1 after SGD from θ ∈ B_2⁰"
         ),
         "rank_path": Observable(
             "basin rank per arm, chain and checkpoint", ("arm", "chain", "checkpoint")
@@ -409,7 +409,7 @@ EXPERIMENT = Experiment(
             "invariance",
             "<=",
             1e-12,
-            reason="B_r^0 is invariant under SGD (Sec. 3: minibatch gradients keep the row and "
+            reason="B_r⁰ is invariant under SGD (Sec. 3: minibatch gradients keep the row and "
             "column spaces of every layer): s_3/s_1 of every layer and of A stays at round-off "
             "(declared 1e-12, float64) after SGD from a random rank-2 point",
         ),
