@@ -76,7 +76,7 @@ class Params(ParamsBase):
     )
     covariance: Annotated[
         str, Choice("isotropic", "wishart"),
-        "cluster covariances: s2·I, or the authors' s2·F Fᵀ with F ∈ R^{d×1.4d}, R^{d×1.2d} "
+        "cluster covariances: s2·I, or the authors' s2·F Fᵀ with F of shape d × 1.4d, d × 1.2d "
         "(N(0, 1/k) entries, numpy RandomState(4) and (456))",
     ] = "isotropic"
     s2: Annotated[float, Positive(10.0), "cluster variance per coordinate σ²"] = 0.1

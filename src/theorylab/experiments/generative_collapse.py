@@ -344,7 +344,7 @@ CHECKS = (
         "; b learns at rate η/d² (Result 1, db/dτ); measured 0.3047/0.5321/0.8292/1.0882 "
         "vs 0.3038/0.5312/0.8286/1.0883")),
     TheoryIdentity("b", "b_closed_form", atol=1e-6, reason=(
-        "the RK4 skip weight equals the closed form b(τ) = β/(α²+β²)(1 − e^{−(α²+β²)τ}) "
+        "the RK4 skip weight equals the closed form b(τ) = β/(α²+β²)(1 − exp(−(α²+β²)τ)) "
         "of Result 1")),
     Agreement("abs_quantile", resolution=0.05, reason=(
         "quantiles of |e_j·x| of generated samples (fixed-projection corollary: "
@@ -354,7 +354,7 @@ CHECKS = (
         "overlaps M[μ2, w1] reach ±0.2 at d = 2000 and reshape the modes), so 4 seeds "
         "resolve 2–4 %; measured median |e_1·x| 4.648 vs 4.668, |e_2·x| 3.910 vs 3.906")),
     Agreement("quadrant", resolution=0.05, reason=(
-        "tanh is odd, so the generated law is symmetric with 2^r = 4 corner modes, 1/4 of "
+        "tanh is odd, so the generated law is symmetric with 2ʳ = 4 corner modes, 1/4 of "
         "the mass per quadrant (mode collapse, Fig. 1), although the target puts 1/3 at "
         "+a e_1, −a e_2, −a e_1; simulated fractions use the flow's input as control "
         "variate (its quadrant fractions minus their exact 1/4, N(0, I) input); 3 sem over "
@@ -372,7 +372,7 @@ CHECKS = (
         "1.0883/1.2964/1.4058 vs 1.0883/1.2975/1.4060")),
     Agreement("retrain_variance", rtol=FINITE_D_RETRAIN, resolution=0.03, reason=(
         "model collapse (retraining on generated samples): bulk variance of generation g's "
-        "samples s²_{g+1} = S(b_g)²; d_retrain = 1000, rtol ‖μ‖²/d_retrain = 0.9 %; "
+        "samples s²_(g+1) = S(b_g)²; d_retrain = 1000, rtol ‖μ‖²/d_retrain = 0.9 %; "
         "measured 2.085/11.36/27.18 vs 2.085/11.46/27.21 (b's O(1/d) offset is amplified "
         "×8.4 by S²: −1.7 % at d = 500)")),
 )
@@ -389,7 +389,7 @@ EXPERIMENT = Experiment(
         "structure, is described exactly as d → ∞: the training reduces to ODEs for a few "
         "overlaps in the time τ = 2ηn/d, and the generated law is an r-dimensional flow plus an "
         "isotropic Gaussian of variance S². The tanh architecture makes the generated law "
-        "symmetric with at most 2^r corner modes (mode collapse), and retraining on generated "
+        "symmetric with at most 2ʳ corner modes (mode collapse), and retraining on generated "
         "samples inflates the bulk variance generation after generation (model collapse)."
     ),
     params=Params,

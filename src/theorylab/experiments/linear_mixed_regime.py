@@ -65,7 +65,7 @@ class Params(ParamsBase):
     ] = 0.2
 
     relations = (
-        Relation("rank", lambda p: p.rank + 1 < p.d, "rank must be < d - 1 (s_{K+1} is read)"),
+        Relation("rank", lambda p: p.rank + 1 < p.d, "rank must be < d - 1 (s_(K+1) is read)"),
         Relation(
             "gamma_w",
             lambda p: p.rank <= width(p) <= 4_000_000,
@@ -334,7 +334,7 @@ EXPERIMENT = Experiment(
             "1 if the top K singular values exceed σ²w by the best test step", ("gamma_sigma2",)
         ),
         "noise_below": Observable(
-            "1 if s_{K+1}(A) < σ²w at the best test step (noise stays lazy)", ("gamma_sigma2",)
+            "1 if s_(K+1)(A) < σ²w at the best test step (noise stays lazy)", ("gamma_sigma2",)
         ),
         "infinite_noise": Observable("1 above the line σ⁴w = 1 of Fig. 2", ("gamma_sigma2",)),
         "test_curve": Observable(
@@ -346,7 +346,7 @@ EXPERIMENT = Experiment(
             "lazy-limit minimum ab/(a + b) of the test error for that init", ("gamma_sigma2",)
         ),
         "noise_suppression": Observable(
-            "(s_{K+1}/s_K of A at the best step) / (s_{K+1}/s_K of Y)", ("gamma_sigma2",)
+            "(s_(K+1)/s_K of A at the best step) / (s_(K+1)/s_K of Y)", ("gamma_sigma2",)
         ),
         "sc_distance": Observable(
             "max over steps of ‖A_GD − A_SC‖_F/‖A*‖_F", ("gamma_sigma2",)
@@ -367,8 +367,8 @@ EXPERIMENT = Experiment(
             "sc_distance",
             "<=",
             lambda p: math.sqrt(p.d / width(p)),
-            reason="Eq. (1) (Sec. 3) replaces W2W2ᵀ and W1ᵀW1 by (AAᵀ + σ⁴w²I)^{1/2}, "
-            "(AᵀA + σ⁴w²I)^{1/2}; at init these Wishart matrices deviate from σ²w I by a "
+            reason="Eq. (1) (Sec. 3) replaces W2W2ᵀ and W1ᵀW1 by (AAᵀ + σ⁴w²I)¹ᐟ², "
+            "(AᵀA + σ⁴w²I)¹ᐟ²; at init these Wishart matrices deviate from σ²w I by a "
             "relative √(d/w) (Marchenko–Pastur), the declared allowance on the whole "
             f"trajectory (0.109 at the quick size). {_SEEDS}; measured 0.03–0.05",
         ),
@@ -387,9 +387,9 @@ EXPERIMENT = Experiment(
             where=_lazy_window,
             rtol=0.02,
             resolution=0.04,
-            reason="lazy regime (σ²w > d, Sec. 3): A_t = Y + (1 − 2ησ²w)^t (A_0 − Y), so "
-            "E test = q^{2t}(σ⁴w + 1) + (1 − q^t)² ε², from its minimum (≈ ab/(a + b)) until "
-            "q^t < 1e-3; 3 sem over 6 seeds of a control-variate estimator (the draw's "
+            reason="lazy regime (σ²w > d, Sec. 3): A_t = Y + (1 − 2ησ²w)ᵗ (A_0 − Y), so "
+            "E test = q²ᵗ(σ⁴w + 1) + (1 − qᵗ)² ε², from its minimum (≈ ab/(a + b)) until "
+            "qᵗ < 1e-3; 3 sem over 6 seeds of a control-variate estimator (the draw's "
             "‖A_0 − A*‖², ‖E‖², ⟨A_0 − A*, E⟩ minus their known means; sem ≈ 0.1 %) plus a "
             "declared 2 % for the finite σ²w: the closed form is the σ²w → ∞ limit, while at "
             "σ²w ≈ 1.8 ‖A*‖_op Eq. (1) speeds the signal directions up by √(1 + s²/σ⁴w²) "
@@ -419,7 +419,7 @@ EXPERIMENT = Experiment(
             atol=0.015,
             resolution=0.04,
             reason="lazy regime: A_best = (1 − u)Y + u A_0 with u = ε²/(a + ε²) ≈ 0.05, so the "
-            "gap s_{K+1}/s_K of A equals that of Y (no low-rank bias, Sec. 3); 3 sem over 6 "
+            "gap s_(K+1)/s_K of A equals that of Y (no low-rank bias, Sec. 3); 3 sem over 6 "
             "seeds plus a declared 1.5 %: the u A_0 part widens the noise bulk by "
             "√(1 + u²σ⁴w/((1 − u)²ε²)) − 1 = 1.1 % at the quick size (one draw: 0.997, 0.993, "
             "1.011 for seeds 0–2); measured 0.998, resolution ≈ 3.2 %",

@@ -67,7 +67,7 @@ class Params(ParamsBase):
     rank_threshold: Annotated[
         float, Positive(10.0), "basin rank: singular values of A above this count"
     ] = 0.05
-    invariance_steps: Annotated[int, Range(1, 10**6), "SGD steps from θ ∈ B_2^0"] = 2000
+    invariance_steps: Annotated[int, Range(1, 10**6), "SGD steps from θ ∈ B_2⁰"] = 2000
 
     relations = (
         Relation("rank", lambda p: p.rank < p.d, "rank must be < d"),
@@ -336,7 +336,7 @@ EXPERIMENT = Experiment(
             "max over SGD runs of |final loss − loss of the minimum of its rank| / that loss"
         ),
         "invariance": Observable(
-            "max over layers and product of s_3/s_1 after SGD from θ ∈ B_2^0"
+            "max over layers and product of s_3/s_1 after SGD from θ ∈ B_2⁰"
         ),
         "rank_path": Observable(
             "basin rank per arm, chain and checkpoint", ("arm", "chain", "checkpoint")
@@ -360,7 +360,7 @@ EXPERIMENT = Experiment(
             "gd_rank",
             reason="GD stays in the rank-overestimating minimum (Sec. 4): every GD-control "
             "chain at every checkpoint has the rank R of the modes with a positive local "
-            "minimum of h_y(s) = (s − y)²/d² + λL s^{2/L} (R = 4 at the quick setting)",
+            "minimum of h_y(s) = (s − y)²/d² + λL s²ᐟᴸ (R = 4 at the quick setting)",
         ),
         Criterion(
             "gd_rank_max",
@@ -384,7 +384,7 @@ EXPERIMENT = Experiment(
             rtol=1e-4,
             resolution=1e-3,
             reason="minima of every rank r ≤ R (the B_r of Sec. 3): regularised loss "
-            "Σ_{i≤r} h(s_+(y_i)) + Σ_{i>r} y_i²/d² vs GD from Y's balanced factors truncated "
+            "Σ_(i≤r) h(s₊(y_i)) + Σ_(i>r) y_i²/d² vs GD from Y's balanced factors truncated "
             "to r modes; declared 1e-4 for the convergence of a finite GD run",
         ),
         Agreement(
@@ -393,7 +393,7 @@ EXPERIMENT = Experiment(
             rtol=1e-4,
             resolution=1e-3,
             reason="balanced critical points (Sec. 3): the kept singular values are the "
-            "positive roots s_+ of (s − y)/d² + λ s^{2/L−1} = 0; measured on the minimum GD "
+            "positive roots s_+ of (s − y)/d² + λ s²ᐟᴸ⁻¹ = 0; measured on the minimum GD "
             "reaches from all of Y's modes; declared 1e-4 for convergence",
         ),
         Criterion(
@@ -409,7 +409,7 @@ EXPERIMENT = Experiment(
             "invariance",
             "<=",
             1e-12,
-            reason="B_r^0 is invariant under SGD (Sec. 3: minibatch gradients keep the row and "
+            reason="B_r⁰ is invariant under SGD (Sec. 3: minibatch gradients keep the row and "
             "column spaces of every layer): s_3/s_1 of every layer and of A stays at round-off "
             "(declared 1e-12, float64) after SGD from a random rank-2 point",
         ),
