@@ -28,7 +28,7 @@ import pandas as pd
 
 from theorylab.runner.store import Stamp, Store
 
-__all__ = ["CACHE_DIR", "CacheWarning", "cache_path", "consolidated_frame"]
+__all__ = ["CACHE_DIR", "CacheWarning", "cache_path", "consolidated_frame", "stored_keys"]
 
 CACHE_DIR = ".cache"
 _FORMAT = 1
@@ -46,14 +46,20 @@ def cache_path(root: Path, slug: str, tag: str) -> Path:
     return root / CACHE_DIR / f"{slug}.{tag}.parquet"
 
 
-def consolidated_frame(store: Store, slug: str, tag: str, rows_of: Rows, frame_of: Frame) -> (
-    pd.DataFrame
-):
+def consolidated_frame(
+    store: Store,
+    slug: str,
+    tag: str,
+    rows_of: Rows,
+    frame_of: Frame,
+    arrange: Callable[[pd.DataFrame], pd.DataFrame] = lambda df: df,
+) -> pd.DataFrame:
     """Rows of every whole record of ``slug``, records in key order, through the cache.
 
     ``rows_of(record)`` gives one record's rows (none to leave it out); ``frame_of(rows)``
-    makes the frame (the same function builds it without the cache). ``tag`` names what
-    ``rows_of`` does (a cache built by another ``rows_of`` is another file).
+    makes a frame of them, and ``arrange`` puts the columns of cached and new rows together in
+    the order ``frame_of`` gives (so that the frame does not depend on what was cached).
+    ``tag`` names what ``rows_of`` does (a cache built by another ``rows_of`` is another file).
     """
     store.check_foreign(slug)
     stamps = store.stamps(slug)
@@ -76,9 +82,42 @@ def consolidated_frame(store: Store, slug: str, tag: str, rows_of: Rows, frame_o
     parts = [frame[frame["key"].isin(kept)]] if frame is not None and kept else []
     if rows:
         parts.append(frame_of(rows))
-    out = _in_key_order(parts) if parts else frame_of([])
+    out = arrange(_in_key_order(parts)) if parts else frame_of([])
     _write(path, tag, out, new_index)
     return out
+
+
+def stored_keys(store: Store, slug: str) -> set[str]:
+    """Keys of the whole records of ``slug``, as :meth:`Store.keys` but reading only the files
+    that no cache has read with their present stamp (the others were checked then, unchanged
+    since). Foreign files are reported, corrupt records set aside, as by :meth:`Store.keys`."""
+    store.check_foreign(slug)
+    stamps = store.stamps(slug)
+    checked = _checked_stamps(store.root, slug) if stamps else {}
+    done = {k for k, s in stamps.items() if checked.get(k) == s}
+    return done | {k for k in stamps.keys() - done if store.read(slug, k) is not None}
+
+
+def _checked_stamps(root: Path, slug: str) -> dict[str, Stamp]:
+    """Stamps of the records read by any cache of ``slug`` (only the Parquet footers are
+    read); an unreadable cache adds nothing."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        return {}
+    checked: dict[str, Stamp] = {}
+    for path in sorted((root / CACHE_DIR).glob(f"{slug}.*.parquet")):
+        try:
+            meta = json.loads(pq.read_schema(path).metadata[_META])
+            if meta.get("format") == _FORMAT:
+                checked.update(_stamps(meta["index"]))
+        except Exception:  # an unreadable cache: its records are read instead
+            continue
+    return checked
+
+
+def _stamps(index: Mapping[str, Any]) -> dict[str, Stamp]:
+    return {k: (int(s[0]), int(s[1]), int(s[2])) for k, s in index.items()}
 
 
 def _in_key_order(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -101,7 +140,7 @@ def _read(path: Path, tag: str) -> tuple[pd.DataFrame, dict[str, Stamp]] | None:
         meta = json.loads(table.schema.metadata[_META])
         if meta.get("format") != _FORMAT or meta.get("tag") != tag:
             return None
-        index = {k: (int(s[0]), int(s[1]), int(s[2])) for k, s in meta["index"].items()}
+        index = _stamps(meta["index"])
         frame = table.to_pandas()
     except Exception as exc:
         warnings.warn(

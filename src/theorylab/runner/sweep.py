@@ -19,7 +19,7 @@ import pandas as pd
 
 from theorylab._version import __version__
 from theorylab.experiments.base import Experiment, make_params, params_to_dict
-from theorylab.runner.consolidate import consolidated_frame
+from theorylab.runner.consolidate import consolidated_frame, stored_keys
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
@@ -109,7 +109,7 @@ def sweep(
     tasks = list({t.key: t for t in all_tasks}.values())
     st = Store(Path(store))
     st.clean_temporary(exp.slug)
-    done = st.keys(exp.slug)
+    done = stored_keys(st, exp.slug)
     todo = [t for t in tasks if t.key not in done]
     failed: list[str] = []
     unconverged = 0
@@ -165,6 +165,7 @@ def load(
         tag,
         lambda rec: _record_rows(exp, rec, all_protocols),
         _frame,
+        _arranged,
     )
 
 
@@ -190,12 +191,24 @@ def _record_rows(exp: Experiment, rec: dict[str, Any], all_protocols: bool) -> l
     ]
 
 
+_HEAD = ["kind", "seed"]
+_TAIL = ["observable", "value", "converged", "protocol", "key"]
+
+
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    columns = ["kind", "seed", "observable", "value", "converged", "protocol", "key"]
-    df = pd.DataFrame(rows, columns=None if rows else columns)
-    if rows:
-        df["seed"] = df["seed"].astype("Int64")
-    return df
+    if not rows:
+        return pd.DataFrame(columns=_HEAD + _TAIL)
+    df = pd.DataFrame(rows)
+    df["seed"] = df["seed"].astype("Int64")
+    return _arranged(df)
+
+
+def _arranged(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns in one order whatever the order of the rows: kind, seed, the parameters and
+    coordinates by name, then observable, value, converged, protocol, key."""
+    fixed = set(_HEAD + _TAIL)
+    columns = _HEAD + sorted(c for c in df.columns if c not in fixed) + _TAIL
+    return df if list(df.columns) == columns else df[columns]
 
 
 def _elements(exp: Experiment, params: Any, name: str, value: Any):
