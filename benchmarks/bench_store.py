@@ -5,6 +5,7 @@ Times, separately, on a fresh store:
 * write  – ``tl.sweep`` over the whole grid (theory only, in-process: ``--jobs 1``),
 * resume – the same sweep again (must compute nothing),
 * load   – ``tl.load`` into a DataFrame, then a second load (the columnar cache, if any),
+* resume after a load (the cache's file stamps say which records were already checked),
 
 and compares the per-record cost of each with the theory itself (``exp.theory`` on a sample of
 the points). The default experiment is the phase diagram of ``linear_mixed_regime`` (Fig. 2 of
@@ -116,6 +117,10 @@ def run(slug: str, points: int, root: Path) -> list[Phase]:
     t, again_frame = timed(lambda: tl.load(slug, root))
     assert len(again_frame) == len(frame)
     phases.append(Phase("load, second", t, points))
+
+    t, after = timed(lambda: tl.sweep(slug, grid, base, store=root))
+    assert (after.skipped, after.ran) == (points, 0), after
+    phases.append(Phase("resume after a load", t, points))
     return phases
 
 
