@@ -24,12 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_STORE", "CorruptRecordWarning", "Store", "record_problem"]
+__all__ = ["DEFAULT_STORE", "CorruptRecordWarning", "Stamp", "Store", "record_problem"]
 
 DEFAULT_STORE = Path("theorylab-results")
 _TMP_PREFIX = ".tmp-"
 _CORRUPT = ".corrupt"
 _KINDS = ("theory", "simulation")
+
+Stamp = tuple[int, int, int]
+"""(inode, size, mtime in ns) of a record file: a rewrite (a new file renamed into place) or an
+edit in place changes it."""
 
 
 class CorruptRecordWarning(UserWarning):
@@ -53,6 +57,15 @@ def _looks_like_key(name: str) -> bool:
     return len(name) == 24 and all(c in "0123456789abcdef" for c in name)
 
 
+def _json_names(folder: Path) -> list[str]:
+    """Names of the ``*.json`` files of ``folder`` that are not writers' temporaries."""
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [n for n in names if n.endswith(".json") and not n.startswith(_TMP_PREFIX)]
+
+
 @dataclass(frozen=True)
 class Store:
     """A folder of task records."""
@@ -65,16 +78,25 @@ class Store:
     def has(self, slug: str, key: str) -> bool:
         return self.path(slug, key).is_file()
 
-    def write(self, record: dict[str, Any]) -> Path:
-        """Write ``record`` atomically (temp file + fsync + rename)."""
+    def write(self, record: dict[str, Any], *, fsync: bool = True) -> Path:
+        """Write ``record`` atomically (temp file + fsync + rename).
+
+        Without ``fsync`` the record is still atomic (readers and a killed writer see all of it
+        or none: the rename publishes a complete file, and the kernel writes it out after the
+        writer dies). Only a crash of the machine itself (power, kernel) before the kernel has
+        written it out can lose it, or leave an empty or cut file under its name, which reads
+        as corrupt: it is set aside and its task recomputed.
+        """
         target = self.path(record["slug"], record["key"])
         target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(record, allow_nan=False)  # the C encoder; refuses NaN before any file
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".json", dir=target.parent)
         try:
             with os.fdopen(fd, "w") as fh:
-                json.dump(record, fh, allow_nan=False)
+                fh.write(text)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if fsync:
+                    os.fsync(fh.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -122,9 +144,30 @@ class Store:
     def _record_paths(self, slug: str) -> list[Path]:
         """Paths of complete records (temporary files of writers are not records)."""
         folder = self.root / slug
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.glob("*.json") if not p.name.startswith(_TMP_PREFIX))
+        return sorted(folder / name for name in _json_names(folder))
+
+    def stamps(self, slug: str) -> dict[str, Stamp]:
+        """Key → :data:`Stamp` of every file named like a record of ``slug``, from one listing
+        (no file is read: a stamp says whether a file changed since it was last read)."""
+        stamps: dict[str, Stamp] = {}
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.root / slug) as entries:
+            for entry in entries:
+                key = entry.name[:-5]
+                if entry.name.endswith(".json") and _looks_like_key(key):
+                    with contextlib.suppress(FileNotFoundError):  # removed since the listing
+                        st = entry.stat()
+                        stamps[key] = (st.st_ino, st.st_size, st.st_mtime_ns)
+        return stamps
+
+    def foreign(self, slug: str) -> list[Path]:
+        """``*.json`` files of ``slug``'s folder not named like a record (nor temporary)."""
+        folder = self.root / slug
+        return [folder / n for n in _json_names(folder) if not _looks_like_key(n[:-5])]
+
+    def check_foreign(self, slug: str) -> None:
+        """Report every foreign ``*.json`` file of ``slug`` (:class:`CorruptRecordWarning`)."""
+        for path in self.foreign(slug):
+            self._load(path, slug)
 
     def keys(self, slug: str) -> set[str]:
         """Keys of the whole records of ``slug`` (each file is read and checked)."""

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from theorylab._version import __version__
 from theorylab.experiments.base import Experiment, make_params, params_to_dict
+from theorylab.runner.consolidate import consolidated_frame, stored_keys
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
@@ -107,7 +109,7 @@ def sweep(
     tasks = list({t.key: t for t in all_tasks}.values())
     st = Store(Path(store))
     st.clean_temporary(exp.slug)
-    done = st.keys(exp.slug)
+    done = stored_keys(st, exp.slug)
     todo = [t for t in tasks if t.key not in done]
     failed: list[str] = []
     unconverged = 0
@@ -156,37 +158,57 @@ def load(
     records of the experiment's current protocol are returned unless ``all_protocols``.
     """
     exp = get(experiment)
-    rows: list[dict[str, Any]] = []
-    for rec in Store(Path(store)).records(exp.slug):
-        if not all_protocols and rec.get("protocol", 1) != exp.protocol:
-            continue
-        p = make_params(exp.params, rec["params"])
-        fixed = {
-            k: (v[0] if isinstance(v, list) and len(v) == 1 else v)
-            for k, v in rec["params"].items()
-        }
-        fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
-        converged = rec.get("solver", {}).get("converged") if rec["kind"] == "theory" else None
-        for name, value in rec["observables"].items():
-            for coords, x in _elements(exp, p, name, value):
-                rows.append(
-                    {
-                        "kind": rec["kind"],
-                        "seed": rec["seed"],
-                        **fixed,
-                        **coords,
-                        "observable": name,
-                        "value": x,
-                        "converged": converged,
-                        "protocol": rec.get("protocol", 1),
-                        "key": rec["key"],
-                    }
-                )
-    columns = ["kind", "seed", "observable", "value", "converged", "protocol", "key"]
-    df = pd.DataFrame(rows, columns=None if rows else columns)
-    if rows:
-        df["seed"] = df["seed"].astype("Int64")
-    return df
+    tag = f"{'all' if all_protocols else f'p{exp.protocol}'}-{__version__}-{_ROWS_FORMAT}"
+    return consolidated_frame(
+        Store(Path(store)),
+        exp.slug,
+        tag,
+        lambda rec: _record_rows(exp, rec, all_protocols),
+        _frame,
+        _arranged,
+    )
+
+
+_ROWS_FORMAT = 1  # bump when the rows of a record change: cached rows are then rebuilt
+
+
+def _record_rows(exp: Experiment, rec: dict[str, Any], all_protocols: bool) -> list[dict]:
+    """The rows of one record in :func:`load`'s frame (none for another protocol)."""
+    if not all_protocols and rec.get("protocol", 1) != exp.protocol:
+        return []
+    p = make_params(exp.params, rec["params"])
+    fixed = {
+        k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in rec["params"].items()
+    }
+    fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
+    converged = rec.get("solver", {}).get("converged") if rec["kind"] == "theory" else None
+    common = {"kind": rec["kind"], "seed": rec["seed"], **fixed}
+    tail = {"converged": converged, "protocol": rec.get("protocol", 1), "key": rec["key"]}
+    return [
+        {**common, **coords, "observable": name, "value": x, **tail}
+        for name, value in rec["observables"].items()
+        for coords, x in _elements(exp, p, name, value)
+    ]
+
+
+_HEAD = ["kind", "seed"]
+_TAIL = ["observable", "value", "converged", "protocol", "key"]
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame(columns=_HEAD + _TAIL)
+    df = pd.DataFrame(rows)
+    df["seed"] = df["seed"].astype("Int64")
+    return _arranged(df)
+
+
+def _arranged(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns in one order whatever the order of the rows: kind, seed, the parameters and
+    coordinates by name, then observable, value, converged, protocol, key."""
+    fixed = set(_HEAD + _TAIL)
+    columns = _HEAD + sorted(c for c in df.columns if c not in fixed) + _TAIL
+    return df if list(df.columns) == columns else df[columns]
 
 
 def _elements(exp: Experiment, params: Any, name: str, value: Any):
