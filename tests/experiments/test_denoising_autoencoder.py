@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 
 import numpy as np
 import pytest
@@ -59,6 +60,8 @@ def test_digits_setting_is_validated():
             EXP.make_params(bad)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                    reason="the digits ship with scikit-learn")
 def test_digits_theory_against_a_small_simulation():
     """Real data (Sec. 4): the theory fed with the class statistics of digits 1 vs 7 against the
     DAE trained on αd = 128 images and tested on the other 230, 6 random splits. Declared

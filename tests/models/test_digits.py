@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 from theorylab.models import digits
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                reason="the digits ship with scikit-learn")
 
 
 def test_reads_the_same_images_as_scikit_learn():
