@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from theorylab.models import dae
@@ -73,3 +74,25 @@ def test_optimal_skip_zeroes_the_skip_gradient():
     b = dae.optimal_skip(w, y, x, stats).requires_grad_(True)
     (g,) = torch.autograd.grad(dae.dae_loss(w, b, y, x, 0.1).sum(), b)
     assert np.allclose(g.numpy(), 0.0, atol=1e-9)
+
+
+def test_image_error_is_exact_in_the_noise():
+    """Average over rows of E_ξ‖f(c x + √Δ ξ) − x‖² against Monte Carlo over ξ."""
+    import math
+
+    from theorylab.models.dae import image_error, image_pca_error
+
+    rng = np.random.default_rng(1)
+    d, delta, b = 16, 0.3, 0.4
+    x = 0.5 * rng.standard_normal((5, d))
+    w = rng.standard_normal(d)
+    e = w / np.linalg.norm(w)
+    xi = rng.standard_normal((40_000, 1, d))
+    y = math.sqrt(1 - delta) * x + math.sqrt(delta) * xi
+    phi = np.tanh(y @ w / math.sqrt(d))
+    err = np.sum((b * y + phi[..., None] * w / math.sqrt(d) - x) ** 2, -1).mean(1)
+    assert abs(image_error(x, delta, b, w) - err.mean()) < 4 * err.std() / math.sqrt(len(err))
+    assert image_error(x, delta, b) == pytest.approx(
+        np.mean(np.sum((b * y - x) ** 2, -1)), rel=2e-3)
+    pca = np.sum(((y @ e)[..., None] * e - x) ** 2, -1).mean(1)
+    assert abs(image_pca_error(x, delta, e) - pca.mean()) < 4 * pca.std() / math.sqrt(len(pca))

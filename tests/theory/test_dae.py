@@ -100,3 +100,54 @@ def test_pca_overlap_is_the_bbp_value(alpha):
     gamma, ell = 1 / alpha, 1 / sigma2
     rho2 = (1 - gamma / ell**2) / (1 + gamma / ell)
     assert abs((e @ mu) ** 2 - rho2) < 0.03
+
+
+def _reference_prior(geo, lam, h):
+    """The prior side of Sec. 3 written out with explicit d × d matrices (G = M⁻¹ by a plain
+    inverse, B and G B G formed): the slow reference of the eigenbasis/Cholesky path."""
+    qh, mh, vh, qph, qmh, vph, vmh = h
+    sp, sm, mu = geo.sigma_plus, geo.sigma_minus, geo.mu
+    d = sp.shape[0]
+    g = np.linalg.inv((lam + vh) * np.eye(d) + vph * sp + vmh * sm)
+    gbg = g @ (qh * np.eye(d) + qph * sp + qmh * sm + mh**2 * np.outer(mu, mu)) @ g
+    return np.array([np.trace(gbg), mh * mu @ g @ mu, np.trace(g), np.trace(sp @ gbg),
+                     np.trace(sm @ gbg), np.trace(sp @ g), np.trace(sm @ g)]) / d
+
+
+def _wishart(d):
+    fp, fm = dae.wishart_factors(d)
+    return dae.ClusterGeometry.from_matrices(0.1 * fp @ fp.T, 0.1 * fm @ fm.T, np.ones(d))
+
+
+def test_fast_matrix_prior_equals_the_explicit_formulas():
+    geo = _wishart(120)
+    rng = np.random.default_rng(0)
+    hats = np.abs(rng.normal(size=(7, 4))) + 0.05
+    hats[6, 3] = 0.0  # V̂_− = 0 takes the other branch
+    fast = geo.prior(0.1, hats)
+    for k in range(hats.shape[1]):
+        np.testing.assert_allclose(fast[:, k], _reference_prior(geo, 0.1, hats[:, k]),
+                                   rtol=1e-11, atol=1e-14)
+
+
+def test_fast_prior_leaves_the_saddle_point_unchanged(monkeypatch):
+    """The whole solve with the fast prior and with the explicit one agree to 1e-10."""
+    geo = _wishart(120)
+    alpha, delta = np.array([0.5, 1.0]), np.array([0.25, 0.64])
+    fast = dae.solve_saddle_point(geo, alpha, delta, 0.1)
+    monkeypatch.setattr(dae.ClusterGeometry, "_prior_matrix", _reference_prior)
+    slow = dae.solve_saddle_point(geo, alpha, delta, 0.1)
+    for name in ("q", "m", "V", "q_plus", "q_minus", "V_plus", "V_minus", "train_phi_h"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-10)
+
+
+def test_data_geometry_keeps_the_mean_norm():
+    rng = np.random.default_rng(2)
+    d = 30
+    mean = 0.2 * rng.standard_normal(d)
+    a = rng.standard_normal((d, d)) / d
+    geo = dae.ClusterGeometry.from_data(a @ a.T, 0.5 * a @ a.T + 0.01 * np.eye(d), mean)
+    assert geo.mean_norm2 == pytest.approx(mean @ mean)
+    np.testing.assert_allclose(geo.mu, mean * np.sqrt(d))
+    np.testing.assert_allclose(geo.prior(0.1, np.full((7, 1), 0.5))[:, 0],
+                               _reference_prior(geo, 0.1, np.full(7, 0.5)), rtol=1e-11)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from theorylab.models.training import TrainingConfig, train
-from theorylab.theory.gaussian import expect2
+from theorylab.theory.gaussian import expect2, gauss_hermite
 
 __all__ = [
     "DAEFit",
@@ -37,12 +37,15 @@ __all__ = [
     "dae_loss",
     "denoise",
     "fit_sign_dae",
+    "image_error",
+    "image_pca_error",
     "optimal_skip",
     "pca_direction",
     "pca_error",
     "population_error",
     "rescaling_fit",
     "train_dae",
+    "training_pool",
 ]
 
 
@@ -216,6 +219,71 @@ def population_error(
 
         total += 0.5 * float(expect2(integrand, cov, n=nodes))
     return float(total)
+
+
+def image_error(
+    x: np.ndarray, delta: float, b: float, w: np.ndarray | None = None, nodes: int = 80
+) -> float:
+    """Test error ``E_ξ‖f(c x + √Δ ξ) − x‖²`` averaged over the rows ``x`` (real test images),
+    exact in the noise ξ: given ``x``, ``u = w·x/√d`` is fixed and ``v = √Δ w·ξ/√d ~ N(0, Δq)``
+    (one-dimensional Gauss–Hermite); the terms as in :func:`population_error`."""
+    d = x.shape[1]
+    c = math.sqrt(1.0 - delta)
+    total = (1.0 - b * c) ** 2 * float(np.mean(np.sum(x * x, axis=1))) + b**2 * delta * d
+    if w is None:
+        return float(total)
+    q = float(w @ w) / d
+    z, weight = gauss_hermite(nodes)
+    u = (x @ w / math.sqrt(d))[:, None]
+    v = math.sqrt(delta * q) * z[None, :]
+    phi = np.tanh(c * u + v)
+    hidden = (q * phi**2 + 2.0 * phi * ((b * c - 1.0) * u + b * v)) @ weight
+    return float(total + np.mean(hidden))
+
+
+def image_pca_error(x: np.ndarray, delta: float, e: np.ndarray) -> float:
+    """:func:`pca_error` averaged over the rows ``x`` (real test images), exact in the noise."""
+    c = math.sqrt(1.0 - delta)
+    return float(np.mean(np.sum(x * x, axis=1) + (c**2 - 2.0 * c) * (x @ e) ** 2) + delta)
+
+
+def training_pool(covariance: str, d: int, s2: float, n_max: int, gen: torch.Generator):
+    """Clean training data of arXiv 2305.11041 and the exact test errors that go with it.
+
+    Returns the pool (``n_max`` rows, float64; a fit at sample size n uses the first n), ``√d μ_e``
+    and ``error(n, Δ, b, w)``, ``pca(n, Δ, e)``: the total test errors of the DAE (``w=None``:
+    the rescaling) and of PCA. ``covariance``: ``isotropic`` (``s2 I``) or ``wishart`` (the
+    authors' ``s2 F Fᵀ``), ``μ_e = 1/√d``, errors on the Gaussian mixture (an infinite paired
+    test set, :func:`population_error`); or ``digits``: the 358 preprocessed images 1 vs 7
+    (:mod:`theorylab.models.digits`) in a random order, errors averaged over the images not
+    trained on (exact in the noise, :func:`image_error`).
+    """
+    from theorylab.models.digits import two_class_digits
+    from theorylab.theory.dae import wishart_factors
+
+    dt = torch.float64
+    if covariance == "digits":
+        data = two_class_digits()
+        pool = data.images[torch.randperm(len(data.images), generator=gen).numpy()]
+        return (torch.from_numpy(pool[:n_max].copy()), data.mean * math.sqrt(d),
+                lambda n, delta, b, w=None: image_error(pool[n:], delta, b, w),
+                lambda n, delta, e: image_pca_error(pool[n:], delta, e))
+    mu_e = torch.ones(d, dtype=dt) / math.sqrt(d)
+    s = torch.randint(0, 2, (n_max,), generator=gen).to(dt) * 2.0 - 1.0
+    if covariance == "isotropic":
+        z = math.sqrt(s2) * torch.randn(n_max, d, generator=gen, dtype=dt)
+        mix = MixtureMoments(mu_e.numpy(), s2, s2)
+    else:
+        fp, fm = (torch.from_numpy(f) for f in wishart_factors(d))
+        zp = torch.randn(n_max, fp.shape[1], generator=gen, dtype=dt) @ fp.T
+        zm = torch.randn(n_max, fm.shape[1], generator=gen, dtype=dt) @ fm.T
+        z = math.sqrt(s2) * torch.where(s[:, None] > 0, zp, zm)
+        cov_p, cov_m = (s2 * (f @ f.T).numpy() for f in (fp, fm))
+        mix = MixtureMoments(mu_e.numpy(), float(np.trace(cov_p)) / d,
+                             float(np.trace(cov_m)) / d, cov_p, cov_m)
+    return (s[:, None] * mu_e + z, mu_e.numpy() * math.sqrt(d),
+            lambda n, delta, b, w=None: population_error(mix, delta, b, w),
+            lambda n, delta, e: pca_error(mix, delta, e))
 
 
 def pca_error(mix: MixtureMoments, delta: float, e: np.ndarray) -> float:

@@ -27,11 +27,14 @@ This module gives, torch-free:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dpotrf as _potrf
+from scipy.linalg.lapack import dpotri as _potri
 
 from theorylab.theory.fixed_point import SolverStatus, solve_fixed_point
 from theorylab.theory.gaussian import gauss_hermite
@@ -40,6 +43,7 @@ __all__ = [
     "ClusterGeometry",
     "DAEStatistics",
     "hidden_unit_error",
+    "pca_matrix_error",
     "pca_total_error",
     "rescaling_error",
     "rescaling_total_error",
@@ -99,6 +103,19 @@ def pca_total_error(sigma2, delta, d: int, alpha, mean_var=None):
     spread = sigma2 if mean_var is None else mean_var
     second = rho2 + rho2 * spread + (1.0 - rho2) * sigma2
     return d * sigma2 + 1.0 + (c**2 - 2.0 * c) * second + delta
+
+
+def pca_matrix_error(geometry: ClusterGeometry, delta):
+    """Total test error of PCA on the top eigenvector ``e`` of the population second moment
+    ``μ_e μ_eᵀ + (Σ_+ + Σ_−)/2`` (the large-n limit of the clean training data's top principal
+    direction): ``E‖x‖² + (c² − 2c) eᵀ(μ_e μ_eᵀ + Σ̄)e + Δ``, Σ_± as d × d matrices."""
+    delta = np.asarray(delta, dtype=float)
+    d = geometry.sigma_plus.shape[0]
+    mu_e = geometry.mu / math.sqrt(d)
+    second = np.outer(mu_e, mu_e) + 0.5 * (geometry.sigma_plus + geometry.sigma_minus)
+    top = float(np.linalg.eigvalsh(second)[-1])
+    c = np.sqrt(1.0 - delta)
+    return d * geometry.sigma2 + geometry.mean_norm2 + (c**2 - 2.0 * c) * top + delta
 
 
 def trained_skip(sigma2, delta, d: int, train_phi_h=0.0, mean_norm2: float = 1.0):
@@ -163,8 +180,9 @@ def hidden_unit_error(q, m, q_plus, q_minus, b, delta, nodes: int = 40):
 class ClusterGeometry:
     """Cluster covariances and mean direction seen by the prior side of the saddle point.
 
-    Either isotropic (``Σ_± = s2_± I``; ``matrices is None``) or two d × d matrices with the
-    mean ``mu`` normalised to ``‖μ‖² = d``.
+    Either isotropic (``Σ_± = s2_± I``; ``matrices is None``) or two d × d matrices with
+    ``mu = √d μ_e``; ``mean_norm2 = ‖μ_e‖²`` (1 for the synthetic mixtures, whose ``μ`` is
+    normalised to ``‖μ‖² = d``; the data's value for real data, :meth:`from_data`).
     """
 
     s2_plus: float
@@ -172,6 +190,7 @@ class ClusterGeometry:
     sigma_plus: np.ndarray | None = None
     sigma_minus: np.ndarray | None = None
     mu: np.ndarray | None = None
+    mean_norm2: float = 1.0
 
     @classmethod
     def isotropic(cls, s2: float, s2_minus: float | None = None) -> ClusterGeometry:
@@ -185,6 +204,15 @@ class ClusterGeometry:
         d = sp.shape[0]
         mu = mu * math.sqrt(d) / np.linalg.norm(mu)
         return cls(float(np.trace(sp) / d), float(np.trace(sm) / d), sp, sm, mu)
+
+    @classmethod
+    def from_data(cls, sigma_plus, sigma_minus, mean) -> ClusterGeometry:
+        """Empirical class covariances and half the difference of the class means ``μ_e``
+        (real data, Sec. 4 of 2305.11041): ``μ = √d μ_e``, ``‖μ_e‖²`` kept as it is."""
+        mean = np.asarray(mean, dtype=float)
+        geo = cls.from_matrices(sigma_plus, sigma_minus, mean)
+        return dataclasses.replace(geo, mu=mean * math.sqrt(mean.shape[0]),
+                                   mean_norm2=float(mean @ mean))
 
     @property
     def is_isotropic(self) -> bool:
@@ -216,33 +244,51 @@ class ClusterGeometry:
             out[(slice(None), *idx)] = self._prior_matrix(lam, hats[(slice(None), *idx)])
         return out
 
+    @functools.cached_property
+    def frame(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Σ_+'s eigenbasis, computed once per geometry: ``(λ_+, UᵀΣ_−U, Uᵀμ)`` with
+        ``Σ_+ = U diag(λ_+) Uᵀ``. Every quantity of the prior side is a trace or quadratic form,
+        invariant under the rotation, and in this frame ``G Σ_+`` is a column scaling of G."""
+        lam_p, u = np.linalg.eigh(self.sigma_plus)
+        sm = u.T @ self.sigma_minus @ u
+        return lam_p, 0.5 * (sm + sm.T), u.T @ self.mu
+
     def _prior_matrix(self, lam: float, h: np.ndarray) -> np.ndarray:
         qh, mh, vh, qph, qmh, vph, vmh = h
-        sp, sm, mu = self.sigma_plus, self.sigma_minus, self.mu
-        d = sp.shape[0]
+        lam_p, sm, mu = self.frame
+        d = lam_p.shape[0]
         a = lam + vh
-        g = np.linalg.inv(a * np.eye(d) + vph * sp + vmh * sm)
-        g = 0.5 * (g + g.T)
-        gsp = g @ sp  # G Σ_+;  G Σ_− follows from V̂_+ GΣ_+ + V̂_− GΣ_− = I − a G
-        gsm = (np.eye(d) - a * g - vph * gsp) / vmh if vmh != 0 else g @ sm
+        mat = vmh * sm
+        mat[np.diag_indices(d)] += a + vph * lam_p
+        # G = M⁻¹ by Cholesky (M is positive definite): one O(d³) step per evaluation
+        chol, info = _potrf(mat, lower=True, clean=True, overwrite_a=True)
+        if info == 0:
+            g, info = _potri(chol, lower=True, overwrite_c=True)
+        if info != 0:
+            raise np.linalg.LinAlgError("prior side: the matrix is not positive definite")
+        g = np.tril(g) + np.tril(g, -1).T
         gmu = g @ mu
-        # tr(Σ_s G B G) = q̂ tr(A_s G) + q̂_+ tr(A_s A_+) + q̂_− tr(A_s A_−) + m̂² (Gμ)ᵀΣ_s(Gμ),
-        # with A_s = G Σ_s (tr(X Y) = Σ X ∘ Yᵀ).
-        def tr(x, y):
-            return float(np.sum(x * y.T))
-
-        tgg = float(np.sum(g * g))
-        q = (qh * tgg + qph * tr(gsp, g) + qmh * tr(gsm, g) + mh**2 * gmu @ gmu) / d
-        qs = []
-        for a_s, sig in ((gsp, sp), (gsm, sm)):
-            qs.append(
-                (qh * tr(a_s, g) + qph * tr(a_s, gsp) + qmh * tr(a_s, gsm)
-                 + mh**2 * gmu @ sig @ gmu) / d
-            )
-        return np.array(
-            [q, mh * float(mu @ gmu) / d, np.trace(g) / d, qs[0], qs[1],
-             np.trace(gsp) / d, np.trace(gsm) / d]
-        )
+        gg = g * g
+        diag, col = np.diag(g), gg.sum(0)
+        # traces of products of G and Σ_+ = diag(λ_+): t1 = tr G, t2 = tr G², t3 = tr GΣ_+,
+        # t4 = tr GΣ_+G, t5 = tr GΣ_+GΣ_+, all O(d²) from G ∘ G
+        t1, t2, t3 = float(diag.sum()), float(col.sum()), float(diag @ lam_p)
+        t4, t5 = float(col @ lam_p), float(lam_p @ gg @ lam_p)
+        if vmh != 0:  # G Σ_− = (I − a G − V̂_+ G Σ_+)/V̂_−
+            e1 = (d - a * t1 - vph * t3) / vmh  # tr GΣ_−
+            e2 = (t1 - a * t2 - vph * t4) / vmh  # tr GΣ_−G
+            e3 = (t3 - a * t4 - vph * t5) / vmh  # tr GΣ_−GΣ_+
+            e4 = (d - 2 * a * t1 - 2 * vph * t3 + a**2 * t2 + 2 * a * vph * t4
+                  + vph**2 * t5) / vmh**2  # tr GΣ_−GΣ_−
+        else:
+            gsm = g @ sm
+            e1, e2 = float(np.trace(gsm)), float(np.sum(gsm * g))
+            e3, e4 = float(np.sum(gsm * (g * lam_p).T)), float(np.sum(gsm * gsm.T))
+        # q = tr GBG/d, q_s = tr Σ_s GBG/d with B = q̂ I + q̂_+ Σ_+ + q̂_− Σ_− + m̂² μμᵀ
+        q = (qh * t2 + qph * t4 + qmh * e2 + mh**2 * gmu @ gmu) / d
+        q_p = (qh * t4 + qph * t5 + qmh * e3 + mh**2 * float(gmu**2 @ lam_p)) / d
+        q_m = (qh * e2 + qph * e3 + qmh * e4 + mh**2 * float(gmu @ sm @ gmu)) / d
+        return np.array([q, mh * float(mu @ gmu) / d, t1 / d, q_p, q_m, t3 / d, e1 / d])
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,11 +378,30 @@ def _golden(flat, idx, centre, spacing, iterations: int = 90):
 
 
 def _eval_grid(hs, args):
-    """F*(h) of :func:`_prox` on a grid along the last axis (arguments get a trailing axis)."""
+    """F*(h) of :func:`_prox` on a grid along the last axis (arguments get a trailing axis).
+
+    The same operations in the same order as ``(h − a1)²/w_v + 2 φ b h + q φ² − (X + φ)²/A``,
+    in place (four large buffers instead of a dozen temporaries)."""
     a1, a2, wv, wu, q, b, c, big_a = (np.asarray(a)[..., None] for a in args)
     phi = np.tanh(hs)
-    x = c * (hs - a1) / wv + a2 / wu
-    return (hs - a1) ** 2 / wv + 2.0 * phi * b * hs + q * phi**2 - (x + phi) ** 2 / big_a
+    t = np.subtract(hs, a1)
+    x = np.multiply(c, t)
+    x /= wv
+    x += a2 / wu
+    np.square(t, out=t)
+    t /= wv
+    tmp = np.multiply(2.0, phi)
+    tmp *= b
+    tmp *= hs
+    t += tmp
+    np.square(phi, out=tmp)
+    np.multiply(q, tmp, out=tmp)
+    t += tmp
+    x += phi
+    np.square(x, out=x)
+    x /= big_a
+    t -= x
+    return t
 
 
 def _channel(x, alpha, delta, b, nodes):
@@ -352,16 +417,17 @@ def _channel(x, alpha, delta, b, nodes):
         return np.sum(f * weight, axis=(-2, -1))
 
     sqrt_dq = np.sqrt(delta * q)
+    # both clusters in one proximal call (leading axis s = +1, −1): the map is elementwise
+    a1 = sqrt_dq[e] * xi1 + 0.0 * xi2
+    a2 = np.stack([np.sqrt(qs)[e] * xi2 + s * m[e] + 0.0 * xi1
+                   for s, qs in ((1.0, qp), (-1.0, qm))])
+    a1 = np.broadcast_to(a1, a2.shape)
+    v, u, ok = _prox(a1, a2, (delta * vv)[e], np.stack([vp, vm])[e], q[e], b[e], c[e])
     out = {k: 0.0 for k in ("mh", "qh", "vh", "qph", "qmh", "vph", "vmh", "phi_h")}
-    ok = True
-    for s, qs, vs in ((1.0, qp, vp), (-1.0, qm, vm)):
-        a1 = sqrt_dq[e] * xi1 + 0.0 * xi2
-        a2 = np.sqrt(qs)[e] * xi2 + s * m[e] + 0.0 * xi1
-        v, u, conv = _prox(a1, a2, (delta * vv)[e], vs[e], q[e], b[e], c[e])
-        ok &= conv
-        rv, ru = v - a1, u - a2
-        phi = np.tanh(c[e] * u + v)
-        out["phi_h"] = out["phi_h"] + 0.5 * mean(phi * (c[e] * u + v))
+    for k, (s, qs, vs) in enumerate(((1.0, qp, vp), (-1.0, qm, vm))):
+        rv, ru = v[k] - a1[k], u[k] - a2[k]
+        phi = np.tanh(c[e] * u[k] + v[k])
+        out["phi_h"] = out["phi_h"] + 0.5 * mean(phi * (c[e] * u[k] + v[k]))
         out["mh"] = out["mh"] + 0.5 * alpha * s * mean(ru) / vs
         out["qh"] = out["qh"] + 0.5 * alpha * mean(rv**2) / (delta * vv**2)
         out["vh"] = out["vh"] + 0.5 * alpha * mean(phi**2 - xi1 * rv / (sqrt_dq[e] * vv[e]))
