@@ -26,7 +26,8 @@ def reference(root: Path) -> pd.DataFrame:
     """``load`` without the cache: every record read and expanded."""
     exp = tl.get(SLUG)
     recs = Store(root).records(SLUG)
-    return _frame([row for rec in recs for row in _record_rows(exp, rec, False)])
+    chunks = [_record_rows(exp, rec, False) for rec in recs]
+    return _frame([c for c in chunks if c is not None])
 
 
 def cache_files(root: Path) -> list[Path]:

@@ -34,8 +34,9 @@ CACHE_DIR = ".cache"
 _FORMAT = 1
 _META = b"theorylab"
 
-Rows = Callable[[dict[str, Any]], list[dict[str, Any]]]
-Frame = Callable[[list[dict[str, Any]]], pd.DataFrame]
+Chunk = Any  # one record's rows, in whatever form ``frame_of`` takes a list of
+Rows = Callable[[dict[str, Any]], Chunk | None]
+Frame = Callable[[list[Chunk]], pd.DataFrame]
 
 
 class CacheWarning(UserWarning):
@@ -56,9 +57,10 @@ def consolidated_frame(
 ) -> pd.DataFrame:
     """Rows of every whole record of ``slug``, records in key order, through the cache.
 
-    ``rows_of(record)`` gives one record's rows (none to leave it out); ``frame_of(rows)``
-    makes a frame of them, and ``arrange`` puts the columns of cached and new rows together in
-    the order ``frame_of`` gives (so that the frame does not depend on what was cached).
+    ``rows_of(record)`` gives one record's rows as a chunk (None to leave it out);
+    ``frame_of(chunks)`` makes one frame of a list of chunks, and ``arrange`` puts the columns
+    of cached and new rows together in the order ``frame_of`` gives (so that the frame does
+    not depend on what was cached).
     ``tag`` names what ``rows_of`` does (a cache built by another ``rows_of`` is another file).
     """
     store.check_foreign(slug)
@@ -72,16 +74,18 @@ def consolidated_frame(
     fresh = sorted(set(stamps) - kept)
     if frame is not None and not fresh and kept == set(index):
         return frame
-    rows: list[dict[str, Any]] = []
+    chunks: list[Chunk] = []
     new_index = {k: index[k] for k in kept}
     for key in fresh:
         rec = store.read(slug, key)
         if rec is not None:
             new_index[key] = stamps[key]
-            rows.extend(rows_of(rec))
+            chunk = rows_of(rec)
+            if chunk is not None:
+                chunks.append(chunk)
     parts = [frame[frame["key"].isin(kept)]] if frame is not None and kept else []
-    if rows:
-        parts.append(frame_of(rows))
+    if chunks:
+        parts.append(frame_of(chunks))
     out = arrange(_in_key_order(parts)) if parts else frame_of([])
     _write(path, tag, out, new_index)
     return out
