@@ -188,7 +188,8 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         return x, tgt(x[:, 0])
 
     n0 = round(p.alpha0 * d)
-    g = first_layer_gradient(w0, sample, n0, sig) if n0 > 0 else torch.zeros_like(w0)
+    g = (first_layer_gradient(w0, sample, n0, sig, dtype=dt) if n0 > 0
+         else torch.zeros_like(w0))
     gen = streams.torch("features and test data")
     n = max(1, round(p.n_ratio * d))
     x, x_te = (torch.randn(m, d, generator=gen, dtype=dt) for m in (n, p.n_test))
