@@ -17,9 +17,10 @@ y = σ*(θ*·x); its readout is then refit by ridge on n = α d fresh samples (s
   never falls below the non-linear part E σ*² − (E zσ*)²; one step learns a non-linear function
   ŷ(κ) of the spike coordinate κ = v̂·x and goes below it.
 
-Finding: the one-step network sits off the saddle point by up to 4.4 % (η̃ = 1, α = 0.2) at
-d = 1000 and d = 2000 alike, as the authors' own simulations do (3.5–3.9 % at small α): a gap
-of the sRF description, declared as an allowance on the test-error check.
+Finding: at d = 1000 the one-step network sits off the saddle point by up to 4.4 %
+(η̃ = 1, α = 0.2): the sRF model itself converges to it only as 1/d at small α (+10.5, +4.5,
++1.8 % at d = 500, 1000, 2000), and the network differs from its sRF model by 2–4 %; the
+test-error check declares an allowance for both (see its reason).
 
 p = d throughout (all of the authors' material); λ is not normalised (sum loss).
 """
@@ -386,16 +387,18 @@ EXPERIMENT = Experiment(
         Agreement(
             "eg",
             reason=_STAT + "; after the step (η̃ = 1, 3): Result 3.3 with the F-term. 3 sem is "
-            "2.0–4.2 % of ε (was 5.0–6.7 % with 12 plain draws), but the network sits off the "
-            "theory by more than that at d = 1000 and d = 2000 alike: η̃ = 1, α = 0.2: +4.4 % "
-            "(0.0915 vs 0.0877; +4.2 ± 0.9 % pooled over 40 other draws at d = 1000, +4.5 ± 1.0 % "
-            "over 6 draws at d = 2000); η̃ = 3, α = 3: −1.8 % here (−2.8 ± 0.6 % pooled at "
-            "d = 1000, −1.9 ± 0.9 % at d = 2000); the other rows +2.0, +0.7 (η̃ = 1) and +1.6, "
-            "−1.0 % (η̃ = 3). The authors' own d = 2000 simulations (Simulations.ipynb, σ* = σ = "
-            "tanh, η̃ = 1, α0 = 0.5) sit 3.5–3.9 % above their theory at α ≤ 1.1 too: a gap of "
-            "the sRF description of the finite network, not shrinking from d = 1000 to 2000, "
-            "so a declared allowance of 5 % (the largest gap seen, rounded up). Resolution "
-            "8–12 % (declared 13 %): the 3 % goal is blocked by that gap, not by the estimator",
+            "2.0–4.2 % of ε (was 5.0–6.7 % with 12 plain draws), but at d = 1000 the network "
+            "sits off the theory by more: η̃ = 1, α = 0.2: +4.4 % (0.0915 vs 0.0877; +4.2 ± 0.9 % "
+            "pooled over 40 other draws); η̃ = 3, α = 3: −1.8 % (−2.8 ± 0.6 % pooled); the "
+            "other rows +2.0, +0.7 % (η̃ = 1), +1.6, −1.0 % (η̃ = 3). Two finite-size parts, "
+            "measured: (i) the sRF model itself (W = √c W0 + r 1v̂ᵀ with Result 3.1's r, c, γ, "
+            "no gradient) sits +10.5, +4.5, +1.8 % (± 0.8) above the theory at η̃ = 1, α = 0.2 "
+            "for d = 500, 1000, 2000 (∝ 1/d: the theory is its limit; all sRF rows within 1.5 % "
+            "at d = 2000); (ii) the network differs from its sRF model by ~2–4 % (η̃ = 3, α = 3: "
+            "−2.8 % vs +2.5 % at d = 1000, −1.9 ± 0.9 % vs 0.0 ± 0.5 % at d = 2000). Declared "
+            "allowance 5 % for both at d = 1000 (the authors' own d = 2000 simulations sit "
+            "3.5–3.9 % above their theory at small α). Resolution 8–12 % (declared 13 %): the "
+            "3 % goal is blocked by these finite-size gaps, not by the estimator",
             where=_stepped,
             rtol=0.05,
             resolution=0.13,
