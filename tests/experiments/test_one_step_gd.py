@@ -46,7 +46,7 @@ def test_drop_f_raises_the_error_of_the_sin_target():
 
 def test_quick_simulation_measures_the_spiked_rf_parameters():
     """d = 300: spike strength and cosine of one draw within a few per cent of Result 3.1."""
-    p = Params(d=300, n_test=1000, eta_tilde=(3.0,), alpha=(1.0,))
+    p = Params(d=300, n_test=1000, eta_tilde=(3.0,), alpha=(1.0,), draws=1)
     sim, th = simulate(p, 0), theory(p)
     assert sim["spike"][0] == pytest.approx(th["spike"][0], rel=0.05)
     assert sim["cosine"][0] == pytest.approx(th["cosine"][0], rel=0.02)

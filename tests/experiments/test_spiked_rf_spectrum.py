@@ -37,7 +37,7 @@ def test_theory_is_fast_converged_and_the_step_moves_mass_down():
 
 
 def test_quick_simulation_traces_and_outlier():
-    p = Params(d=200, n_test=500, eta_tilde=(0.0, 3.0), lam=(0.1, 1.0))
+    p = Params(d=200, n_test=500, eta_tilde=(0.0, 3.0), lam=(0.1, 1.0), draws=1)
     sim, th = simulate(p, 0), theory(p)
     np.testing.assert_allclose(sim["trace"], th["trace"], rtol=0.03)
     np.testing.assert_allclose(sim["quantile"][:, 1:4], th["quantile"][:, 1:4], rtol=0.06)

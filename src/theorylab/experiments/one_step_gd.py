@@ -17,6 +17,11 @@ y = σ*(θ*·x); its readout is then refit by ridge on n = α d fresh samples (s
   never falls below the non-linear part E σ*² − (E zσ*)²; one step learns a non-linear function
   ŷ(κ) of the spike coordinate κ = v̂·x and goes below it.
 
+Finding: at d = 1000 the one-step network sits off the saddle point by up to 4.4 %
+(η̃ = 1, α = 0.2): the sRF model itself converges to it only as 1/d at small α (+10.5, +4.5,
++1.8 % at d = 500, 1000, 2000), and the network differs from its sRF model by 2–4 %; the
+test-error check declares an allowance for both (see its reason).
+
 p = d throughout (all of the authors' material); λ is not normalised (sum loss).
 """
 
@@ -85,6 +90,9 @@ class Params(ParamsBase):
     ] = False
     d: Annotated[int, Range(20, 20_000), "input dimension d = width p of the simulation"] = 1000
     n_test: Annotated[int, Range(100, 1_000_000), "fresh test points per draw"] = 4000
+    draws: Annotated[
+        int, Range(1, 1000), "independent draws (W0, first batch, data) averaged in one seed"
+    ] = 4
 
     relations = (
         Relation(
@@ -176,74 +184,108 @@ _FLOOR_SAMPLES = 2_000_000
 #: Random features: targets σ*(x_k), k < 32, share W0 and the data (one Gram, 32 right-hand
 #: sides); W0 and x are rotation invariant, so each is a draw of the same problem.
 RF_TARGETS = 32
+#: Test-set control variates: Hermite functions up to this total degree of the target
+#: coordinate x_1 (degree ≤ 8) and of the spike coordinate orthogonal to it (degree ≤ 4).
+CONTROL_DEGREES, CONTROL_TOTAL = (8, 4), 8
 
 
-def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
-    """One draw of W0 and data; one gradient direction serves every η̃ (W1 = W0 + η̃ p Gᵀ).
-
-    θ* = e_1. Readout data are nested over α (common random numbers along each curve) and shared
-    by every η̃; one test set of ``n_test`` points. The sRF parameters are measured on W1 − W0
-    (top singular triple); ŷ(κ) is the mean network output of the test points with
-    |v̂·x − κ| < 0.1, v̂ the measured spike direction. The non-linear part of the target is a
-    Monte-Carlo average over 2·10⁶ scalar Gaussians. No theory output enters.
-    """
+def _one_draw(p: Params, streams, k: int) -> dict:
+    """Draw k of a seed: W0, first batch, readout and test data, all fresh; one gradient
+    direction serves every η̃ (W1 = W0 + η̃ p Gᵀ; the step is computed in float32)."""
     import torch
 
     from theorylab.models.activations import torch_activation
     from theorylab.models.one_step import (
         first_layer_gradient,
+        hermite_controls,
         measure_spike,
         nested_ridge_errors,
         unit_rows,
     )
-    from theorylab.seeding import Streams
 
-    streams = Streams(EXPERIMENT.slug, seed)
     dt = torch.float64
     sig, tgt = torch_activation(p.student), torch_activation(p.teacher)
     d = p.d
-    w0 = unit_rows(d, d, streams.torch("first layer"), dt)
-    gen0 = streams.torch("first batch")
+    w0 = unit_rows(d, d, streams.torch(f"first layer {k}"), dt)
+    gen0 = streams.torch(f"first batch {k}")
 
     def sample(m: int):
-        x = torch.randn(m, d, generator=gen0, dtype=dt)
+        x = torch.randn(m, d, generator=gen0, dtype=torch.float32)
         return x, tgt(x[:, 0])
 
     n0 = round(p.alpha0 * d)
     g = first_layer_gradient(w0, sample, n0, sig) if n0 > 0 else torch.zeros_like(w0)
-    gen = streams.torch("readout and test data")
+    gen = streams.torch(f"readout and test data {k}")
     ns = [max(1, round(a * d)) for a in p.alpha]
     x_tr = torch.randn(max(ns), d, generator=gen, dtype=dt)
     x_te = torch.randn(p.n_test, d, generator=gen, dtype=dt)
     y_tr, y_te = tgt(x_tr[:, 0]), tgt(x_te[:, 0])
-    out = {k: np.zeros(len(p.eta_tilde)) for k in ("spike", "bulk_excess", "cosine")}
+    base = (x_tr @ w0.T, x_te @ w0.T)
+    step = (x_tr @ g.T, x_te @ g.T) if n0 > 0 else None  # X W1ᵀ = X W0ᵀ + η̃ p X Gᵀ
+    out = {name: np.zeros(len(p.eta_tilde)) for name in ("spike", "bulk_excess", "cosine")}
     eg = np.empty((len(p.eta_tilde), len(p.alpha)))
     learned = np.full((len(p.eta_tilde), len(KAPPA)), np.nan)
     k_rf = min(RF_TARGETS, d)
     for i, eta in enumerate(p.eta_tilde):
         w1 = w0 + eta * d * g
         if eta == 0 or n0 == 0:  # no step: every direction e_k is an equivalent target
-            errors, _ = nested_ridge_errors(
-                w0, sig, x_tr, tgt(x_tr[:, :k_rf]), x_te, tgt(x_te[:, :k_rf]), ns, p.lam
-            )
+            controls = hermite_controls(x_te[:, :k_rf].T[..., None], CONTROL_DEGREES[:1],
+                                        CONTROL_TOTAL)
+            errors, _ = nested_ridge_errors(w0, sig, x_tr, tgt(x_tr[:, :k_rf]), x_te,
+                                            tgt(x_te[:, :k_rf]), ns, p.lam, controls,
+                                            blocks=True, pre=base)
             eg[i] = errors.mean(1).numpy()
             continue
-        errors, preds = nested_ridge_errors(w1, sig, x_tr, y_tr, x_te, y_te, ns, p.lam)
-        eg[i] = errors.numpy()
         m = measure_spike(w0, w1)
         sign = 1.0 if float(m.direction[0]) >= 0 else -1.0
         out["spike"][i], out["bulk_excess"][i] = m.spike, m.bulk
         out["cosine"][i] = abs(float(m.direction[0]))
+        perp = m.direction.clone()
+        perp[0] = 0.0  # the spike coordinate without its x_1 part: N(0, 1), independent of x_1
+        coords = torch.stack([x_te[:, 0], x_te @ (perp / perp.norm())], 1)
+        controls = hermite_controls(coords, CONTROL_DEGREES, CONTROL_TOTAL)
+        pre = (base[0] + eta * d * step[0], base[1] + eta * d * step[1])
+        errors, preds = nested_ridge_errors(w1, sig, x_tr, y_tr, x_te, y_te, ns, p.lam, controls,
+                                            blocks=True, pre=pre)
+        eg[i] = errors.numpy()
         kappa = (x_te @ (sign * m.direction)).numpy()
         best = preds[int(np.argmax(p.alpha))].numpy()
-        for k, c in enumerate(KAPPA):  # ŷ is odd: pool κ and −κ (an exact symmetry)
+        for j, c in enumerate(KAPPA):  # ŷ is odd: pool κ and −κ (an exact symmetry)
             up, down = np.abs(kappa - c) < 0.1, np.abs(kappa + c) < 0.1
             if up.any() and down.any():
-                learned[i, k] = 0.5 * (best[up].mean() - best[down].mean())
+                learned[i, j] = 0.5 * (best[up].mean() - best[down].mean())
+    return {"eg": eg, "learned": learned, **out}
+
+
+def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
+    """The mean over ``draws`` independent draws (W0, first batch, readout and test data) of
+    the one-step network; θ* = e_1.
+
+    Within a draw the readout data are nested over α (common random numbers along each curve)
+    and shared by every η̃; at an α with n ≤ max(n)/2 the error is also averaged over the other
+    disjoint blocks of n readout points (independent readout sets, same weights); the test MSE
+    on ``n_test`` points is a control-variate estimate
+    (:func:`theorylab.models.one_step.control_variate_mean`): Hermite functions of the target
+    coordinate x_1 and of the measured spike coordinate orthogonal to it, whose means are exactly
+    0 for Gaussian inputs, remove most of the test-set noise. The sRF parameters are measured on
+    W1 − W0 (top singular triple); ŷ(κ) is the mean network output of the test points with
+    |v̂·x − κ| < 0.1, v̂ the measured spike direction. The non-linear part of the target is a
+    Monte-Carlo average over 2·10⁶ scalar Gaussians. No theory output enters.
+    """
+    from theorylab.seeding import Streams
+
+    streams = Streams(EXPERIMENT.slug, seed)
+    draws = [_one_draw(p, streams, k) for k in range(p.draws)]
+    mean = {name: np.mean([r[name] for r in draws], axis=0) for name in ("eg", "spike",
+                                                                        "bulk_excess", "cosine")}
+    with np.errstate(invalid="ignore"):
+        stack = np.array([r["learned"] for r in draws])
+        counts = np.isfinite(stack).sum(0)
+        learned = np.where(counts > 0, np.nansum(stack, 0) / np.maximum(counts, 1), np.nan)
     z = streams.numpy("floor").standard_normal(_FLOOR_SAMPLES)
     t = parse_activation(p.teacher)(z)
     floor = float(np.mean(t**2) - np.mean(z * t) ** 2)
-    return {"eg": eg, "learned": learned, "nonlinear_floor": floor, **out}
+    return {**mean, "learned": learned, "nonlinear_floor": floor}
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,8 +341,11 @@ def _stepped(p: Params, c) -> bool:
 
 
 _STAT = (
-    "3 sem over 12 draws (W0, first batch, readout and test data) of the one-step network at "
-    "d = p = 1000, α0 = 20, σ* = sin, σ = tanh, λ = 0.1"
+    "3 sem over 4 seeds of 4 independent draws each (W0, first batch, readout and test data) "
+    "of the one-step network at d = p = 1000, α0 = 20, σ* = sin, σ = tanh, λ = 0.1; test MSE "
+    "by a control variate on 4000 test points (Hermite functions of x_1 and of the spike "
+    "coordinate, exact mean 0: removes 2/3 of the test-set sd) and, at α = 0.2, averaged over "
+    "15 disjoint readout sets per draw"
 )
 
 
@@ -334,26 +379,34 @@ EXPERIMENT = Experiment(
             "eg",
             reason=_STAT + "; random features (η̃ = 0): the saddle point of Result 3.3 at r = 0; "
             "each draw averages 32 equivalent targets σ*(x_k) sharing W0 and the data. Measured "
-            "0.4198, 0.2581, 0.2078 vs 0.4199, 0.2588, 0.2081 at α = 0.2, 1.6, 3 (within "
-            "0.4 %, resolution 0.3–1.0 %)",
+            "0.4199, 0.2587, 0.2079 vs 0.4199, 0.2588, 0.2081 at α = 0.2, 1.6, 3 (within "
+            "0.1 %, resolution 0.3–1.0 %)",
             where=lambda p, c: c["eta_tilde"] == 0 or p.alpha0 == 0,
             resolution=0.03,
         ),
         Agreement(
             "eg",
-            reason=_STAT + "; after the step (η̃ = 1, 3): Result 3.3 with the F-term. All rows "
-            "agree within 3 sem (measured 0.0919, 0.0857, 0.0751 vs 0.0877, 0.0856, 0.0755 at "
-            "η̃ = 1; 0.0493, 0.0360, 0.0309 vs 0.0485, 0.0373, 0.0325 at η̃ = 3) but resolve "
-            "only 5–12 %: one draw's error follows the realised cosine of its first batch's "
-            "spike with θ* (sd ≈ 10 % of ε at η̃ = 3, α = 3); 3 % would need ~150 draws. The "
-            "3 % goal is not reached here (declared 12 %)",
+            reason=_STAT + "; after the step (η̃ = 1, 3): Result 3.3 with the F-term. 3 sem is "
+            "2.0–4.2 % of ε (was 5.0–6.7 % with 12 plain draws), but at d = 1000 the network "
+            "sits off the theory by more: η̃ = 1, α = 0.2: +4.4 % (0.0915 vs 0.0877; +4.2 ± 0.9 % "
+            "pooled over 40 other draws); η̃ = 3, α = 3: −1.8 % (−2.8 ± 0.6 % pooled); the "
+            "other rows +2.0, +0.7 % (η̃ = 1), +1.6, −1.0 % (η̃ = 3). Two finite-size parts, "
+            "measured: (i) the sRF model itself (W = √c W0 + r 1v̂ᵀ with Result 3.1's r, c, γ, "
+            "no gradient) sits +10.5, +4.5, +1.8 % (± 0.8) above the theory at η̃ = 1, α = 0.2 "
+            "for d = 500, 1000, 2000 (∝ 1/d: the theory is its limit; all sRF rows within 1.5 % "
+            "at d = 2000); (ii) the network differs from its sRF model by ~2–4 % (η̃ = 3, α = 3: "
+            "−2.8 % vs +2.5 % at d = 1000, −1.9 ± 0.9 % vs 0.0 ± 0.5 % at d = 2000). Declared "
+            "allowance 5 % for both at d = 1000 (the authors' own d = 2000 simulations sit "
+            "3.5–3.9 % above their theory at small α). Resolution 8–12 % (declared 13 %): the "
+            "3 % goal is blocked by these finite-size gaps, not by the estimator",
             where=_stepped,
-            resolution=0.12,
+            rtol=0.05,
+            resolution=0.13,
         ),
         Agreement(
             "spike",
             reason=_STAT + "; Result 3.1: r = η̃ μ1 √(μ1*² + μ2*/α0) vs the top singular value "
-            "of W1 − W0 over √p: measured 0.3782, 1.1346 vs 0.3780, 1.1341 (resolution 0.7 %)",
+            "of W1 − W0 over √p: measured 0.3779, 1.1338 vs 0.3780, 1.1341 (resolution 0.3 %)",
             where=_stepped,
             resolution=0.03,
         ),
@@ -362,21 +415,23 @@ EXPERIMENT = Experiment(
             reason=_STAT + "; Result 3.1: c − 1 = η̃² μ2* Var σ'(z)/α0, plus the leading finite-d "
             "term η̃²(μ1* E σ‴)²/d derived here (2.3 % of c − 1 at d = 1000; without it the "
             "theory sits 2.3 % low), vs the mean squared row norm of W1 − W0 without its "
-            "rank-one part: measured 0.002160, 0.01941 vs 0.002157, 0.01941 (resolution 0.5 %)",
+            "rank-one part: measured 0.002155, 0.01939 vs 0.002157, 0.01941 (resolution 0.4 %)",
             where=_stepped,
             resolution=0.03,
         ),
         Agreement(
             "cosine",
             reason=_STAT + "; Result 3.1: γ = μ1*/√(μ1*² + μ2*/α0) vs |v̂·θ*| of the top right "
-            "singular vector of W1 − W0: measured 0.97148 vs 0.97185 (resolution 0.16 %)",
+            "singular vector of W1 − W0: measured 0.97109 vs 0.97185 (−0.08 %, within 3 sem = "
+            "0.10 %; 0.97067 ± 0.0003 at d = 2000, so a small gap that is not 1/d; resolution "
+            "0.17 %)",
             where=_stepped,
             resolution=0.03,
         ),
         Agreement(
             "nonlinear_floor",
             reason="the random-features floor of Sec. 4, E σ*² − (E zσ*)², vs a Monte-Carlo "
-            "average over 2·10⁶ Gaussians per draw: 0.06446 vs 0.064453 (resolution 0.4 %)",
+            "average over 2·10⁶ Gaussians per seed: 0.06466 vs 0.064453 (resolution 0.8 %)",
             resolution=0.03,
         ),
         Criterion(
@@ -401,14 +456,15 @@ EXPERIMENT = Experiment(
     ),
     theory_only={
         "learned": "ŷ(κ) = μ0(κ)m + μ1(κ)κθ (Result 3.3, Fig. 3) is drawn against the binned "
-        "network output: at d = 1000, 12 draws, it agrees within 1–2 % at κ = 0.5…2 but with "
-        "deviations beyond 3 sem (η̃ = 3: +2.0 % at κ = 0.5, −1.3 % at κ = 2): not a 3 % check",
+        "network output: at d = 1000, 16 draws, it agrees within 1–2 % at κ = 0.5…2 but with "
+        "deviations beyond 3 sem (η̃ = 3: +1.5 % at κ = 0.5, −1.8 % at κ = 2; sem 0.1–0.3 %): "
+        "the same sRF-vs-network gap as the test error, not a 3 % check",
     },
     dims={"kappa": lambda p: KAPPA},
     figure=figure,
-    smoke={"d": 60, "n_test": 400, "alpha0": 2.0, "alpha": (0.5, 1.5)},
-    protocol=1,
-    seeds=12,
-    full={"d": 2000},
+    smoke={"d": 60, "n_test": 400, "alpha0": 2.0, "alpha": (0.5, 1.5), "draws": 1},
+    protocol=2,
+    seeds=4,
+    full={"d": 2000, "draws": 2},
     full_seeds=6,
 )

@@ -5,6 +5,12 @@ unit-norm rows w_i and a_i = 1/√p frozen during the step; one GD step on the h
 samples with learning rate η = η̃ p; then the readout is refit by ridge (sum convention
 Σ(y − a·φ)² + λ‖a‖², φ = σ(W1 x)/√p) on fresh data. Also the spike of the update
 (top singular triple of W1 − W0), the measured side of the spiked-random-features model.
+
+The test error of one draw is a mean of n_test squared errors whose spread is dominated by the
+target coordinate (the error of the learned ŷ(κ) at large |κ|): :func:`hermite_controls` and
+:func:`control_variate_mean` subtract the part of that spread explained by Hermite functions of
+Gaussian test coordinates, whose means are exactly zero (a control variate that knows nothing
+of the model; cross-fitted, so the estimate stays unbiased).
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import torch
 
 __all__ = [
     "SpikeMeasurement",
+    "control_variate_mean",
     "first_layer_gradient",
+    "hermite_controls",
     "measure_spike",
     "nested_ridge_errors",
     "unit_rows",
@@ -45,12 +53,14 @@ def first_layer_gradient(
     of (1/2n0) Σ(y − f0)² in W, accumulated over chunks of ``sample(m) -> (x, y)``.
     """
     p = w0.shape[0]
-    g = torch.zeros_like(w0)
+    w = w0.to(dtype)
+    g = torch.zeros_like(w)
     done = 0
     while done < n0:
         m = min(chunk, n0 - done)
         x, y = sample(m)
-        pre = (x @ w0.T).requires_grad_(True)
+        x, y = x.to(dtype), y.to(dtype)
+        pre = (x @ w.T).requires_grad_(True)
         act = student(pre)
         (dact,) = torch.autograd.grad(act.sum(), pre)
         res = y - act.detach().sum(1) / p
@@ -91,6 +101,51 @@ def measure_spike(w0: torch.Tensor, w1: torch.Tensor, iters: int = 200) -> Spike
     return SpikeMeasurement(s1 / p**0.5, bulk, v)
 
 
+def hermite_controls(coords: torch.Tensor, degrees: Sequence[int], total: int) -> torch.Tensor:
+    """Control variates of exactly zero mean: the products Π_i He_{j_i}(z_i)/√(j_i!) of the
+    columns z_i of ``coords`` (n × m, independent standard normals), 0 < Σ j_i ≤ ``total``,
+    j_i ≤ ``degrees[i]`` (He the probabilists' Hermite polynomials, orthonormal under N(0,1)).
+    Returns n × (number of products); a leading batch dimension of ``coords`` is kept."""
+    per_coord = []
+    for i, deg in enumerate(degrees):
+        z = coords[..., i]
+        he = [torch.ones_like(z), z]
+        for k in range(1, deg):
+            he.append(z * he[k] - k * he[k - 1])
+        norm = 1.0
+        cols = []
+        for k in range(deg + 1):
+            norm *= max(k, 1)
+            cols.append(he[k] / norm**0.5)
+        per_coord.append(cols)
+    products: list[tuple[int, torch.Tensor]] = [(0, torch.ones_like(coords[..., 0]))]
+    for cols in per_coord:
+        products = [(s + k, v * c) for s, v in products for k, c in enumerate(cols)
+                    if s + k <= total]
+    return torch.stack([v for s, v in products if s > 0], -1)
+
+
+def control_variate_mean(values: torch.Tensor, controls: torch.Tensor,
+                         folds: int = 2) -> torch.Tensor:
+    """Mean of ``values`` (n, K) minus b·(mean of ``controls``), controls of exactly zero mean
+    ((n, m) shared by the K columns, or (K, n, m) one set per column); b is the least-squares
+    coefficient of the values on the controls, fitted on the other folds (cross-fitting: b is
+    independent of the points it corrects, so the estimate is unbiased for any b)."""
+    n = values.shape[0]
+    cont = controls if controls.ndim == 3 else controls.expand(values.shape[1], *controls.shape)
+    edges = [round(n * f / folds) for f in range(folds + 1)]
+    out = torch.zeros(values.shape[1], dtype=values.dtype)
+    for f in range(folds):
+        test = torch.zeros(n, dtype=torch.bool)
+        test[edges[f]:edges[f + 1]] = True
+        a, y = cont[:, ~test], values[~test].T[..., None]
+        a = a - a.mean(1, keepdim=True)
+        b = torch.linalg.lstsq(a, y - y.mean(1, keepdim=True)).solution[..., 0]  # (K, m)
+        adj = values[test].mean(0) - (cont[:, test].mean(1) * b).sum(-1)
+        out += adj * (edges[f + 1] - edges[f]) / n
+    return out
+
+
 def nested_ridge_errors(
     w1: torch.Tensor,
     student: Act,
@@ -100,33 +155,64 @@ def nested_ridge_errors(
     y_test: torch.Tensor,
     ns: Sequence[int],
     lam: float,
+    controls: torch.Tensor | None = None,
+    blocks: bool = False,
+    pre: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Test MSE of the ridge readout fitted on the first n training points, for every n in
     ``ns`` (nested sets: common random numbers along the learning curve), and the test
     predictions. Primal normal equations (ΦᵀΦ + λI)a = Φᵀy, Gram accumulated incrementally in
     increasing n. ``y_train``/``y_test`` may hold several targets as columns (one Gram, one
     factorisation for all): errors then have shape (len(ns), K), predictions
-    (len(ns), n_test, K); with 1-d targets (len(ns),) and (len(ns), n_test)."""
+    (len(ns), n_test, K); with 1-d targets (len(ns),) and (len(ns), n_test). With ``controls``
+    (zero-mean test-point functions, see :func:`control_variate_mean`) the test MSE is the
+    control-variate estimate instead of the plain mean. With ``blocks`` the error at n is the
+    mean over the ⌊max(ns)/n⌋ disjoint blocks of n training points (the first block is the
+    nested one; the others are independent readout sets for the same weights and test points,
+    solved in the dual when n < p); the predictions are those of the first block. ``pre``:
+    the pre-activations (X_train W1ᵀ, X_test W1ᵀ) when the caller has them (one draw, several
+    steps: X W0ᵀ + η̃ p X G), in place of the products with ``w1``."""
     p = w1.shape[0]
     vector = y_train.ndim == 1
     yt, yv = (y_train[:, None], y_test[:, None]) if vector else (y_train, y_test)
-    phi_test = student(x_test @ w1.T) / p**0.5
+    pre_train, pre_test = (x_train @ w1.T, x_test @ w1.T) if pre is None else pre
+    phi_test = student(pre_test) / p**0.5
     gram = torch.zeros(p, p, dtype=w1.dtype)
     rhs = torch.zeros(p, yt.shape[1], dtype=w1.dtype)
     eye = torch.eye(p, dtype=w1.dtype)
     order = sorted(range(len(ns)), key=lambda k: ns[k])
     errors = torch.empty(len(ns), yt.shape[1], dtype=w1.dtype)
-    preds = torch.empty(len(ns), x_test.shape[0], yt.shape[1], dtype=w1.dtype)
+    preds = torch.empty(len(ns), pre_test.shape[0], yt.shape[1], dtype=w1.dtype)
+
+    def error(pred: torch.Tensor) -> torch.Tensor:
+        sq = (yv - pred) ** 2
+        return sq.mean(0) if controls is None else control_variate_mean(sq, controls)
+
     start = 0
+    parts = []
     for k in order:
         n = ns[k]
-        phi = student(x_train[start:n] @ w1.T) / p**0.5
+        phi = student(pre_train[start:n]) / p**0.5
+        parts.append(phi)
         gram += phi.T @ phi
         rhs += phi.T @ yt[start:n]
         start = n
         a = torch.linalg.solve(gram + lam * eye, rhs)
         preds[k] = phi_test @ a
-        errors[k] = ((yv - preds[k]) ** 2).mean(0)
+        errors[k] = error(preds[k])
+    if blocks and parts:
+        phi_all = torch.cat(parts)
+        for k, n in enumerate(ns):
+            count = phi_all.shape[0] // n
+            for b in range(1, count):
+                phi, y = phi_all[b * n:(b + 1) * n], yt[b * n:(b + 1) * n]
+                if n < p:
+                    dual = phi @ phi.T + lam * torch.eye(n, dtype=phi.dtype)
+                    a = phi.T @ torch.linalg.solve(dual, y)
+                else:
+                    a = torch.linalg.solve(phi.T @ phi + lam * eye, phi.T @ y)
+                errors[k] += error(phi_test @ a)
+            errors[k] /= max(count, 1)
     if vector:
         return errors[:, 0], preds[..., 0]
     return errors, preds
