@@ -101,6 +101,7 @@ class Variant:
     name: str
     overrides: Mapping[str, Any]
     description: str
+    seeds: int | None = None  #: seeds of this run at the quick size (default: the experiment's)
 
 
 @dataclass(frozen=True)

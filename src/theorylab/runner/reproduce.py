@@ -20,12 +20,16 @@ __all__ = ["reproduce", "reproduction_plan"]
 
 def reproduction_plan(
     experiments: Iterable[Experiment],
-) -> list[tuple[Experiment, str, dict]]:
-    """(experiment, variant, overrides) of every run of the reproduction, in catalogue order."""
+) -> list[tuple[Experiment, str, dict, int | None]]:
+    """(experiment, variant, overrides, quick-size seeds or None for the experiment's) of every
+    run of the reproduction, in catalogue order."""
     return [
         spec
         for exp in experiments
-        for spec in [(exp, "main", {}), *((exp, v.name, dict(v.overrides)) for v in exp.variants)]
+        for spec in [
+            (exp, "main", {}, None),
+            *((exp, v.name, dict(v.overrides), v.seeds) for v in exp.variants),
+        ]
     ]
 
 
@@ -51,13 +55,14 @@ def reproduce(
     out.mkdir(parents=True, exist_ok=True)
     results = []
     bar = tqdm(plan, desc="reproduce", disable=not progress, leave=False, dynamic_ncols=True)
-    for exp, variant, overrides in bar:
+    for exp, variant, overrides, seeds in bar:
         bar.set_postfix_str(f"{exp.slug} ({variant})")
         results.append(
             run(
                 exp,
                 overrides,
                 preset=preset,
+                seeds=seeds if preset == "quick" else None,
                 executor=executor,
                 progress=progress,
                 variant=variant,
