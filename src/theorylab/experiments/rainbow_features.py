@@ -234,6 +234,8 @@ def figure(result):
         axes[2].plot(grid, th["eg_trained_init"][i], color=c, ls=":", lw=1)
     sim = simulated(result, "eg_opt")
     theory_vs_simulation(axes[1], grid, th["eg_opt"], p.n, sim, color="k", label="theory at λ*")
+    from matplotlib.ticker import NullFormatter
+
     titles = (
         "rainbow net: closed form (—), held-out Ω (--)",
         "optimal λ (points: minimum of a simulated λ-scan)",
@@ -241,6 +243,7 @@ def figure(result):
     )
     for ax, title in zip(axes, titles, strict=True):
         ax.set(xscale="log", yscale="log", xlabel="n (training samples)", title=title)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on a short range
         ax.legend(fontsize=7)
     axes[0].set_ylabel("test error  E(y − θ̂·φ(x))²")
     fig.tight_layout()
