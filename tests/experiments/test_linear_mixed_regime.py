@@ -38,3 +38,47 @@ def test_small_run_gd_follows_the_sc_formula():
 
 def test_registered():
     assert tl.get("linear_mixed_regime") is lm.EXPERIMENT
+
+
+def _rows_with(sim_changes: dict):
+    """The checks re-evaluated on the stored quick run with some simulated values replaced."""
+    from tests.test_power import baseline, stored
+    from theorylab.experiments.result import typed_observables
+
+    doc = stored("linear_mixed_regime")
+    mean = typed_observables({**doc["simulation"]["mean"], **sim_changes})
+    sem = typed_observables(doc["simulation"]["sem"])
+    p = lm.EXPERIMENT.make_params(doc["params"])
+    return lm.EXPERIMENT.evaluate(p, baseline(lm.EXPERIMENT), mean, sem, doc["simulation"]["seeds"])
+
+
+def _stored(name: str) -> np.ndarray:
+    from tests.test_power import stored
+
+    return np.asarray(stored("linear_mixed_regime")["simulation"]["mean"][name], dtype=float)
+
+
+def _with(name: str, index, value) -> dict:
+    arr = _stored(name).copy()
+    arr[index] = value
+    return {name: arr.tolist()}
+
+
+# runs: 0 active (γσ² = −2.4), 1 mixed (−1.62), 2 lazy (−1.15)
+@pytest.mark.parametrize(
+    ("change", "failing"),
+    [
+        (lambda: _with("sc_distance", 1, 0.2), "sc_distance"),  # GD leaves the SC formula
+        (lambda: _with("min_test", 0, _stored("min_test")[0] * 1.05), "min_test"),
+        (lambda: {"test_curve": (_stored("test_curve") * 1.05).tolist()}, "test_curve"),
+        (lambda: _with("noise_suppression", 0, 0.6), "noise_suppression"),  # no low-rank bias
+        (lambda: _with("noise_suppression", 2, 0.9), "noise_suppression"),  # lazy run not lazy
+        (lambda: _with("top_k_cross", 0, 0.0), "top_k_cross"),  # active: no crossing
+        (lambda: _with("never_cross", 2, 0.0), "never_cross"),  # lazy: a crossing
+        (lambda: _with("noise_below", 1, 0.0), "noise_below"),  # mixed: noise became active
+    ],
+)
+def test_each_criterion_fails_on_a_broken_simulation(change, failing):
+    assert all(r.passed for r in _rows_with({}))
+    broken = [r.observable for r in _rows_with(change()) if not r.passed]
+    assert broken and all(failing in name for name in broken), broken

@@ -41,3 +41,37 @@ def test_small_run_constructed_minima_and_invariance():
 
 def test_registered():
     assert tl.get("sgd_rank_jumps") is sr.EXPERIMENT
+
+
+def _rows_with(sim_changes: dict):
+    """The checks re-evaluated on the stored quick run with some simulated values replaced."""
+    from tests.test_power import baseline, stored
+    from theorylab.experiments.result import typed_observables
+
+    doc = stored("sgd_rank_jumps")
+    mean = typed_observables({**doc["simulation"]["mean"], **sim_changes})
+    sem = typed_observables(doc["simulation"]["sem"])
+    p = sr.EXPERIMENT.make_params(doc["params"])
+    return sr.EXPERIMENT.evaluate(p, baseline(sr.EXPERIMENT), mean, sem, doc["simulation"]["seeds"])
+
+
+@pytest.mark.parametrize(
+    ("change", "failing"),
+    [
+        ({"rank_increases": 1.0}, "rank_increases"),  # one upward jump in one chain
+        ({"gd_rank_min": 3.0}, "gd_rank_min"),  # the GD control left its rank
+        ({"annealed_below": 0.4}, "annealed_below"),  # fewer than half the chains jumped
+        ({"sgd_loss_mismatch": 0.02}, "sgd_loss_mismatch"),  # an endpoint off its rank's loss
+        ({"invariance": 1e-10}, "invariance"),  # SGD leaves the low-rank set
+        ({"loss_of_rank": 1.01}, "loss_of_rank"),  # the constructed minima's losses 1 % off
+    ],
+)
+def test_each_criterion_fails_on_a_broken_simulation(change, failing):
+    from tests.test_power import stored
+
+    assert all(r.passed for r in _rows_with({}))
+    if "loss_of_rank" in change:  # a scale of the stored losses
+        losses = stored("sgd_rank_jumps")["simulation"]["mean"]["loss_of_rank"]
+        change = {"loss_of_rank": (np.asarray(losses) * change["loss_of_rank"]).tolist()}
+    broken = [r.observable for r in _rows_with(change) if not r.passed]
+    assert broken and all(name.startswith(failing) for name in broken), broken
