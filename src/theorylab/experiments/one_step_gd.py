@@ -196,25 +196,19 @@ def _one_draw(p: Params, streams, k: int) -> dict:
 
     from theorylab.models.activations import torch_activation
     from theorylab.models.one_step import (
-        first_layer_gradient,
         hermite_controls,
         measure_spike,
         nested_ridge_errors,
-        unit_rows,
+        one_step_first_layer,
     )
 
     dt = torch.float64
     sig, tgt = torch_activation(p.student), torch_activation(p.teacher)
     d = p.d
-    w0 = unit_rows(d, d, streams.torch(f"first layer {k}"), dt)
-    gen0 = streams.torch(f"first batch {k}")
-
-    def sample(m: int):
-        x = torch.randn(m, d, generator=gen0, dtype=torch.float32)
-        return x, tgt(x[:, 0])
-
     n0 = round(p.alpha0 * d)
-    g = first_layer_gradient(w0, sample, n0, sig) if n0 > 0 else torch.zeros_like(w0)
+    w0, g = one_step_first_layer(
+        d, n0, sig, tgt, streams.torch(f"first layer {k}"), streams.torch(f"first batch {k}"), dt
+    )
     gen = streams.torch(f"readout and test data {k}")
     ns = [max(1, round(a * d)) for a in p.alpha]
     x_tr = torch.randn(max(ns), d, generator=gen, dtype=dt)

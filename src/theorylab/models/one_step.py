@@ -27,6 +27,7 @@ __all__ = [
     "hermite_controls",
     "measure_spike",
     "nested_ridge_errors",
+    "one_step_first_layer",
     "unit_rows",
 ]
 
@@ -67,6 +68,24 @@ def first_layer_gradient(
         g += ((res[:, None] / p) * dact).T @ x
         done += m
     return (g / n0).to(w0.dtype)
+
+
+def one_step_first_layer(
+    d: int, n0: int, student: Act, teacher: Act, layer_gen: torch.Generator,
+    batch_gen: torch.Generator, dtype: torch.dtype = torch.float64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(W0, Gᵀ) of one draw of the one-step protocol (p = d): W0 with unit rows from
+    ``layer_gen``, and the step direction on ``n0`` fresh samples x ~ N(0, I_d) with
+    y = σ*(x₁) drawn from ``batch_gen`` (zero when n0 = 0, i.e. random features)."""
+    w0 = unit_rows(d, d, layer_gen, dtype)
+    if n0 == 0:
+        return w0, torch.zeros_like(w0)
+
+    def sample(m: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randn(m, d, generator=batch_gen, dtype=torch.float32)
+        return x, teacher(x[:, 0])
+
+    return w0, first_layer_gradient(w0, sample, n0, student)
 
 
 @dataclass(frozen=True)
