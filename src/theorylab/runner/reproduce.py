@@ -129,7 +129,7 @@ def _pooled(
             queued.append(futures)
         for (exp, variant, p, _), futures in zip(runs, queued, strict=True):
             with lock:
-                bar.set_description_str(f"reproduce: theory of {exp.slug} ({variant})")
+                bar.set_description_str(f"reproduce {exp.slug} ({variant})")
             theory_obs, status, theory_s = timed_theory(exp, p)
             records = sorted((f.result() for f in futures), key=lambda r: r["seed"])
             sim_s = sum(float(r["elapsed_s"]) for r in records)
