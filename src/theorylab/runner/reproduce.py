@@ -127,19 +127,25 @@ def _pooled(
             for fut, task in zip(futures, tasks, strict=True):
                 fut.add_done_callback(finished(f"{exp.slug} ({variant}) seed {task.seed}"))
             queued.append(futures)
-        for (exp, variant, p, _), futures in zip(runs, queued, strict=True):
-            with lock:
-                bar.set_description_str(f"reproduce {exp.slug} ({variant})")
-            theory_obs, status, theory_s = timed_theory(exp, p)
-            records = sorted((f.result() for f in futures), key=lambda r: r["seed"])
-            sim_s = sum(float(r["elapsed_s"]) for r in records)
-            results.append(
-                run_result(
-                    exp, p, theory_obs, status, [r["observables"] for r in records],
-                    elapsed_s=theory_s + sim_s,
-                    timings={"theory_s": theory_s, "simulation_s": sim_s},
-                    variant=variant, device=device,
+        try:
+            for (exp, variant, p, _), futures in zip(runs, queued, strict=True):
+                with lock:
+                    bar.set_description_str(f"reproduce {exp.slug} ({variant})")
+                theory_obs, status, theory_s = timed_theory(exp, p)
+                records = sorted((f.result() for f in futures), key=lambda r: r["seed"])
+                sim_s = sum(float(r["elapsed_s"]) for r in records)
+                results.append(
+                    run_result(
+                        exp, p, theory_obs, status, [r["observables"] for r in records],
+                        elapsed_s=theory_s + sim_s,
+                        timings={"theory_s": theory_s, "simulation_s": sim_s},
+                        variant=variant, device=device,
+                    )
                 )
-            )
-            save_results(out, results[-1:])  # each run is kept as soon as it ends
+                save_results(out, results[-1:])  # each run is kept as soon as it ends
+        except BaseException:  # Ctrl-C or a failed seed: do not wait for the queued rest
+            for futures in queued:
+                for fut in futures:
+                    fut.cancel()
+            raise
     return results
