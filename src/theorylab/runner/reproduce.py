@@ -16,7 +16,7 @@ from theorylab.report.html import save_results, write_report
 from theorylab.runner.executors import ExecutorSpec, open_executor, submit_all
 from theorylab.runner.registry import all_experiments, get, unregistered
 from theorylab.runner.run import run, run_result, seed_tasks, timed_theory
-from theorylab.runner.tasks import execute
+from theorylab.runner.tasks import execute, thread_limit
 
 __all__ = ["reproduce", "reproduction_plan"]
 
@@ -131,7 +131,8 @@ def _pooled(
             for (exp, variant, p, _), futures in zip(runs, queued, strict=True):
                 with lock:
                     bar.set_description_str(f"reproduce {exp.slug} ({variant})")
-                theory_obs, status, theory_s = timed_theory(exp, p)
+                with thread_limit(spec.threads_per_task):  # the workers hold the other cores
+                    theory_obs, status, theory_s = timed_theory(exp, p)
                 records = sorted((f.result() for f in futures), key=lambda r: r["seed"])
                 sim_s = sum(float(r["elapsed_s"]) for r in records)
                 results.append(
