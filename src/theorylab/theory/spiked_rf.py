@@ -39,10 +39,14 @@ __all__ = [
     "activation_moments",
     "conditional_coefficients",
     "feature_resolvent",
+    "feature_resolvent_matrix",
+    "feature_resolvent_types",
     "marchenko_pastur_bulk",
     "outlier_location",
     "solve_saddle_point",
     "spiked_rf_parameters",
+    "type_coefficients",
+    "type_trace",
 ]
 
 _DERIVATIVE_STEP = 1e-5
@@ -368,9 +372,12 @@ def feature_resolvent_types(
         δ(κ) = (p/n) [c mᵀ E (I + γ c K E)⁻¹ m + Σ_t π_t μ2(κ; t)² e_t],    g = Σ_t π_t e_t.
 
     One type: e = τ2 and c e/(1 + γ c A e) = τ1 of :func:`feature_resolvent`. For odd σ and
-    types ±r the type − coefficients are those of type + with κ → −κ up to the sign of μ1,
-    which the symmetric κ-average cannot see: the single-type result holds. Returns ``e`` per z,
-    shape ``(len(z), T)``, and the solver status.
+    types ±r, σ' and σ² are even, so μ1(κ; −) = μ1(κ; +) and μ2(κ; −) = μ2(κ; +): D1, D2 are
+    multiples of the identity and the single-type result holds (not for ReLU, where
+    μ1(κ; ±) = Φ(±rκ/√c)). The unknowns are e and the T × T matrix E(I + γcKE)⁻¹; the map is
+    solved by :func:`~theorylab.theory.spectral.solve_resolvent` (damping 0.5, Newton after 30
+    steps). Returns them per z, shape ``(len(z), T + T²)`` (``e`` first; :func:`type_trace`
+    gives g), and the solver status.
     """
     from theorylab.theory.spectral import solve_resolvent
 
