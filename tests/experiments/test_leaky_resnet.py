@@ -1,0 +1,43 @@
+"""leaky_resnet (arXiv 2405.17573): theory, validation, and a fast run of the measurements
+(the Hamiltonian check is gated on stationarity: NaN, a failure, when the gate is not met)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from theorylab.experiments import leaky_resnet as lr
+
+EXP = lr.EXPERIMENT
+
+
+def test_theory():
+    th = lr.theory(lr.Params(k=3))
+    assert th["bottleneck_dim"] == 4.0
+    assert np.all(np.isnan(th["srank"])) and th["srank"].shape == (2, 11)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [({"leaks": (5.0, 1.0)}, "increasing"), ({"depth": 5}, "depth"), ({"k": 10}, "k"),
+     ({"width": 8}, "width")],
+)
+def test_validation(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        EXP.make_params(overrides)
+
+
+def test_measurements_of_a_short_run():
+    p = EXP.make_params({"depth": 6, "n_points": 16, "width": 8, "teacher_width": 8, "d": 4,
+                         "adam_steps": 50, "lbfgs_max_iter": 20})  # fmt: skip
+    out = lr.train_leak(p, 0, 5.0)
+    assert out["srank"].shape == (7,) and out["ham"].shape == (7,)
+    assert out["min_srank"] == pytest.approx(out["srank"].min())
+    assert out["adaptive_rho"].sum() == pytest.approx(1.0)
+    # far from a critical point: the gate fails and the Hamiltonian row cannot pass
+    assert out["stationarity"] > lr.GATE and math.isnan(out["h_spread_ratio"])
+    _, y, v = lr.task(p, 0)
+    assert np.sum(y**2) / p.n_points == pytest.approx(1.0)
+    np.testing.assert_allclose(v.T @ v, np.eye(p.d), atol=1e-12)
