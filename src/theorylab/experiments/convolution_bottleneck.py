@@ -60,7 +60,7 @@ class Params(ParamsBase):
     """Quick setting: a linear CNN (n = 8, 3 channels) and a ReLU CNN (4 channels, B = 128)."""
 
     n: Annotated[int, Range(4, 64), "signal length n (positions on the circle), even"] = 8
-    convention: Annotated[str, Choice("plain", "scaled"), "layer scale 1 or n^-1/2"] = "plain"
+    convention: Annotated[str, Choice("plain", "scaled"), "layer scale 1 or n⁻¹ᐟ²"] = "plain"
     depths: Annotated[tuple[int, ...], Range(1, 32), "depths L of the linear CNNs"] = (2, 3, 4, 6)
     channels: Annotated[int, Range(1, 16), "input = output channels c of the linear CNN"] = 3
     hidden: Annotated[int, Range(1, 64), "hidden channels of the linear CNN"] = 6
@@ -413,15 +413,15 @@ EXPERIMENT = Experiment(
             "formula_gap", "<=", 1e-5,
             reason="linear CNNs, the paper's per-frequency representation cost: at a critical "
             "point the factors are balanced per frequency, so ‖θ‖² = (1/n) Σ_m L Σ_i "
-            "s_i(Â_θ(m))^{2/L} at the network's own filter. 1e-5 allows the optimiser; "
+            "s_i(Â_θ(m))²ᐟᴸ at the network's own filter. 1e-5 allows the optimiser; "
             "measured ≤ 1e-13",
         ),
         Agreement(
             "singular", n_sem=0.0, atol=1e-4, resolution=0.01,
             where=lambda p, c: _mode(p, c, True),
             reason="per-frequency cost: each teacher mode s* decouples into min (s − s*)² + "
-            "λL s^{2/L}; from a unit-gain init training reaches its positive local minimum "
-            "s − s* + λ s^{2/L−1} = 0. Kept modes; 1e-4 for the optimiser (measured ≤ 1e-7)",
+            "λL s²ᐟᴸ; from a unit-gain init training reaches its positive local minimum "
+            "s − s* + λ s²ᐟᴸ⁻¹ = 0. Kept modes; 1e-4 for the optimiser (measured ≤ 1e-7)",
         ),
         Agreement(
             "singular", n_sem=0.0, atol=1e-4, where=lambda p, c: _mode(p, c, False),
