@@ -21,7 +21,8 @@ def main() -> None:
     p = lr.Params()
     x, y, v = lr.task(p, 0)
     a0, yt, read = torch.tensor(v @ x), torch.tensor(y), torch.tensor(v.T)
-    lt, rho = torch.tensor([5.0], dtype=torch.float64), uniform_steps(p.depth)
+    leak = max(p.leaks)
+    lt, rho = torch.tensor([leak], dtype=torch.float64), uniform_steps(p.depth)
     w = (0.1 * torch.randn(1, p.depth, p.width, p.width + 1, dtype=torch.float64))
     w.requires_grad_()
 
@@ -42,7 +43,7 @@ def main() -> None:
         a = [r[0].numpy() for r in reps]
         b = [m[0].numpy() for m in moms]
         pairs = zip(a, b, strict=True)
-        return [geo.coi(ai, p.gamma0) + geo.hamiltonian(ai, bi, 5.0) for ai, bi in pairs]
+        return [geo.coi(ai, p.gamma0) + geo.hamiltonian(ai, bi, leak) for ai, bi in pairs]
 
     t_step, t_ref = best_of(step, repeat=50), best_of(reference, repeat=50)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -13,6 +13,7 @@ from theorylab.measure.geodesic import (
     hamiltonian,
     irregular_steps,
     k_norm2,
+    kink_count,
     nuclear_stable_rank,
     sigma,
     stationarity,
@@ -86,3 +87,61 @@ def test_hamiltonian_and_steps():
     reps = [np.ones((2, 3)) * v for v in (1.0, 3.0, 3.1, 3.2, 6.0)]  # fast, slow, slow, fast
     new = adaptive_steps(reps, np.full(4, 0.25))
     assert new.sum() == pytest.approx(1.0) and new[1] > new[0] and new[2] > new[3]
+
+
+def test_kink_count():
+    a = np.array([[1.0, -2.0, 0.0], [1e-9, 3.0, -1e-7]])
+    assert kink_count([a], 1e-6) == 3  # 0, 1e-9 and -1e-7 are ≤ 1e-6 · 3
+    assert kink_count([a], 1e-8) == 2 and kink_count([np.zeros((2, 2))]) == 0
+
+
+def test_hamiltonian_is_kinetic_plus_potential():
+    """§ Hamiltonian: with ∂A = L̃(Bσ(A)ᵀσ(A) − A) (the critical-point flow) and
+    Im Aᵀ ⊂ Im σ(A)ᵀ (here A ≥ 0), H = (1/(2L̃))‖∂A‖²_K − (L̃/2)‖A‖²_K."""
+    rng = np.random.default_rng(4)
+    a, b, leak = np.abs(rng.normal(size=(3, 7))), rng.normal(size=(3, 7)), 2.5
+    sa = sigma(a)
+    speed = leak * (b @ sa.T @ sa - a)
+    kinetic, potential = k_norm2(speed, a) / (2 * leak), -leak / 2 * coi(a)
+    assert hamiltonian(a, b, leak) == pytest.approx(kinetic + potential, rel=1e-9)
+
+
+def _exact_critical_point(depth: int, leak: float = 1.0, lam: float = 0.1):
+    """A tiny leaky ResNet (w = d = 2, N = 4, positive inputs: every ReLU stays active, so the
+    loss is smooth) driven to an exact critical point by Newton's method (|eigenvalues|)."""
+    gen = torch.Generator().manual_seed(0)
+    x = 1.0 + torch.rand(2, 4, generator=gen, dtype=torch.float64)
+    y, read = x.flip(0) + 0.5, torch.eye(2, dtype=torch.float64)
+    lt, rho = torch.tensor([leak], dtype=torch.float64), uniform_steps(depth)
+    shape = (1, depth, 2, 3)
+
+    def loss(theta):
+        return leaky_loss(theta.reshape(shape), x, y, read, lt, rho, lam)[1].sum()
+
+    theta = torch.zeros(depth * 6, dtype=torch.float64)
+    for _ in range(40):
+        grad = torch.autograd.functional.jacobian(loss, theta)
+        if grad.norm() < 1e-12:
+            break
+        e, v = torch.linalg.eigh(torch.autograd.functional.hessian(loss, theta, vectorize=True))
+        step, t = -v @ ((v.T @ grad) / e.abs().clamp(min=1e-10)), 1.0
+        while loss(theta + t * step) > loss(theta) and t > 1e-8:
+            t /= 2
+        theta = theta + t * step
+    w = theta.reshape(shape)
+    reps, moms = momenta(w, x, y, read, lt, rho, lam)
+    a, b = [r[0].numpy() for r in reps], [m[0].numpy() for m in moms]
+    crit = max(stationarity(w[0, i].numpy(), a[i], b[i + 1], leak) for i in range(depth))
+    return crit, np.array([hamiltonian(a[i], b[i], leak) for i in range(depth + 1)]), a
+
+
+def test_hamiltonian_at_an_exact_critical_point():
+    """Thm. 4's setting: at a critical point H(A_ℓ, B_ℓ) is constant along depth up to the
+    O(ρ) error of the discretisation — its spread halves when L doubles."""
+    spreads = []
+    for depth in (4, 8):
+        crit, ham, a = _exact_critical_point(depth)
+        assert crit < 1e-8 and min(ai.min() for ai in a) > 0  # critical, all ReLUs active
+        spreads.append(np.ptp(ham))
+        assert np.ptp(ham) < 0.06 * np.abs(ham).max()
+    assert 0.4 < spreads[1] / spreads[0] < 0.6  # first order in ρ = 1/L

@@ -13,7 +13,11 @@ For M ∈ R^{w×N}:
 * kinetic energy (1/(2L̃)) ‖∂_pA‖²_K, potential −(L̃/2) COI(A), and the Hamiltonian at a critical
   point H = (L̃/2)‖B σ(A)ᵀ‖_F² − L̃ Tr[B Aᵀ] with momenta B_p = −(1/λ) ∂C/∂A_p;
 * stationarity of layer ℓ: ‖W_ℓ − L̃ B_ℓ σ(A_{ℓ−1})ᵀ‖_F / ‖W_ℓ‖_F (0 at a critical point of the
-  loss C + (λ/(2L̃)) Σ_ℓ ρ_ℓ ‖W_ℓ‖_F²).
+  loss C + (λ/(2L̃)) Σ_ℓ ρ_ℓ ‖W_ℓ‖_F²);
+* kinks: pre-activations sitting at the ReLU kink (|A_ij| ≤ rtol·max|A|). A smooth density
+  puts a fraction O(rtol) of the entries there; many more mean the minimum lies on a kink,
+  where the loss is not differentiable and the gradient-based stationarity above (which takes
+  relu'(0) = 0) need not vanish.
 
 All functions are numpy-only.
 """
@@ -28,6 +32,7 @@ __all__ = [
     "hamiltonian",
     "irregular_steps",
     "k_norm2",
+    "kink_count",
     "nuclear_stable_rank",
     "sigma",
     "stationarity",
@@ -106,3 +111,17 @@ def adaptive_steps(reps: list[np.ndarray], rho: np.ndarray) -> np.ndarray:
                   for i in range(rho.size)])  # fmt: skip
     inv = 1.0 / np.maximum(c, np.finfo(float).tiny)
     return inv / inv.sum()
+
+
+def kink_count(reps: list[np.ndarray], rtol: float = 1e-6) -> int:
+    """Number of entries of the ReLU inputs ``reps`` (e.g. A_1 … A_{L−1}) with
+    |A_ij| ≤ rtol · max|A| (per matrix): pre-activations at the kink of σ."""
+    if rtol <= 0:
+        raise ValueError(f"rtol must be > 0, got {rtol}")
+    count = 0
+    for a in reps:
+        a = np.abs(np.asarray(a, dtype=float))
+        top = float(a.max()) if a.size else 0.0
+        if top > 0:
+            count += int(np.sum(a <= rtol * top))
+    return count
