@@ -253,10 +253,11 @@ def figure(result):
         for ax, name in zip(axes, ("srank", "coi", "ham"), strict=True):
             sim = simulated(result, name, i)
             if sim is not None:
-                ax.errorbar(pos, sim[0], yerr=sim[1], marker="o", ms=3, label=f"L̃ = {leak:g}")
+                ax.errorbar(pos, sim[0], yerr=sim[1], marker="o", ms=3, color=f"C{i}",
+                            label=f"L̃ = {leak:g}")
         kin, gate = simulated(result, "kinetic", i), simulated(result, "stationarity", i)
         if kin is not None:
-            axes[2].plot(pos, kin[0], ls=":", label=f"kinetic, L̃ = {leak:g}")
+            axes[2].plot(pos, kin[0], ls=":", color=f"C{i}", label=f"kinetic, L̃ = {leak:g}")
         if gate is not None:
             gates.append((leak, float(gate[0])))
     axes[0].axhline(kstar, color="black", ls="--", label=f"k* = {kstar:g} (theory)")
@@ -265,7 +266,7 @@ def figure(result):
                 title=f"Cost of Identity (γ0 = {p.gamma0:g})")  # fmt: skip
     state = "stationary" if gates and all(g < GATE for _, g in gates) else "NOT stationary"
     listed = ", ".join(f"{g:.2g} (L̃ = {leak:g})" for leak, g in gates)
-    axes[2].set(xlabel="p = ℓ/L", ylabel="H_ℓ",
+    axes[2].set(xlabel="p = ℓ/L", ylabel="H_ℓ (symlog)", yscale="symlog",
                 title=f"Hamiltonian H(A_ℓ, B_ℓ): constant only at a critical point\n{state}: "
                 f"‖W − L̃Bσᵀ‖/‖W‖ = {listed} vs gate {GATE}")  # fmt: skip
     for ax in axes:
