@@ -12,7 +12,6 @@ Gaussians (ξ₁, ξ₂, u₁, u₂), evaluated by tensor Gauss–Hermite cubatu
 Two branches: positional (θ = 0 pinned) and semantic (m = 0 pinned); the global minimum is the
 branch of lower training loss ε_t, and α_c is where they cross.
 
-WORK IN PROGRESS: not registered as an experiment; see tests/theory/test_attention.py.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorylab.theory.fixed_point import SolverStatus
+from theorylab.theory.fixed_point import SolverStatus, solve_fixed_point
 from theorylab.theory.gaussian import gauss_hermite
 
 __all__ = ["AttentionSetting", "BranchState", "linear_baseline", "solve_branch"]
@@ -143,6 +142,7 @@ def _prox(g1, g2, v, t1, t2, s2):
 def _channel(st, state, nodes_w, alpha, branch):
     (x1, x2, u1, u2), w = nodes_w
     q, m, v, th = state
+    q, v = max(q, 1e-10), max(v, 1e-10)  # an extrapolated (Anderson) iterate may overshoot
     m = 0.0 if branch == "semantic" else m
     th = 0.0 if branch == "positional" else th
     sq = math.sqrt(q)
@@ -168,25 +168,38 @@ def _prior(st, hats):
 
 
 def solve_branch(st: AttentionSetting, alpha: float, branch: str, start: tuple[float, ...],
-                 damping: float = 0.8, tol: float = 1e-6, max_iter: int = 600) -> BranchState:
-    """Damped iteration of the saddle point on one branch from ``start`` = (q, m, V, θ)."""
+                 damping: float = 0.8, tol: float = 1e-6, max_iter: int = 600,
+                 anderson: bool = False) -> BranchState:
+    """Iteration of the saddle point on one branch from ``start`` = (q, m, V, θ): damped
+    (x ← 0.2 x_new + 0.8 x, the authors' scheme) or, with ``anderson``, Anderson-accelerated
+    with the same mixing (10–20 maps instead of 70–260 from a nearby start; with mixing 0.5
+    it can stop near a different point of the positional branch at α = 1)."""
     nw = _cubature(st.nodes)
     x = np.asarray(start, float)
-    res, it = math.inf, 0
-    while it < max_iter:
-        it += 1
-        mh, qh, thh, vh, eg, mstar = _channel(st, x, nw, alpha, branch)
-        new = np.array(_prior(st, (mh, qh, thh, vh)))
-        res = max(np.max(np.abs(new[[0, 1, 3]] - x[[0, 1, 3]])), abs(new[2] - x[2]) / max(x[2], 1))
-        x = (1 - damping) * new + damping * x
-        if res < tol:
-            break
+    if anderson:
+        res_fp = solve_fixed_point(lambda y: np.array(_prior(st, _channel(st, y, nw, alpha,
+                                                                          branch)[:4])),
+                                   x, method="anderson", damping=damping, tol=1e-8, max_iter=200)
+        x, status = np.asarray(res_fp.x), res_fp.status
+        if not status.converged:  # fall back to the authors' damped scheme
+            return solve_branch(st, alpha, branch, start, damping, tol, max_iter)
+    else:
+        res, it = math.inf, 0
+        while it < max_iter:
+            it += 1
+            mh, qh, thh, vh, eg, mstar = _channel(st, x, nw, alpha, branch)
+            new = np.array(_prior(st, (mh, qh, thh, vh)))
+            res = max(np.max(np.abs(new[[0, 1, 3]] - x[[0, 1, 3]])),
+                      abs(new[2] - x[2]) / max(x[2], 1))
+            x = (1 - damping) * new + damping * x
+            if res < tol:
+                break
+        status = SolverStatus(res < tol, it, float(res), "damped")
     q, m, v, th = x
     mh, qh, thh, vh, eg, mstar = _channel(st, x, nw, alpha, branch)
     phi = (0.5 * (vh * q - qh * v) - m * mh - th * thh
            + 0.5 * (st.sigma**2 * qh + mh**2 + st.sigma**2 * st.rho * thh**2)
            / (st.lam + st.sigma**2 * vh) - 0.5 * alpha * mstar)
-    status = SolverStatus(res < tol, it, float(res), "damped")
     return BranchState(q, m, v, th, eg, -phi, status)
 
 
