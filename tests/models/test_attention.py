@@ -47,3 +47,14 @@ def test_lbfgs_reaches_a_stationary_point():
 def test_linear_baseline_recovers_a_purely_positional_target():
     task, a = _task(omega=1.0)  # y = A z exactly
     torch.testing.assert_close(fit_linear_baseline(task, ridge=1e-10), a, atol=1e-8, rtol=0)
+
+
+def test_risk_gradient_matches_finite_differences():
+    task, _ = _task(n=40, d=20)
+    q = 0.3 * torch.randn(20, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    qq = q.clone().requires_grad_(True)
+    risk(qq, task, 0.01).backward()
+    eps = 1e-6
+    fd = torch.stack([(risk(q + eps * e, task, 0.01) - risk(q - eps * e, task, 0.01)) / (2 * eps)
+                      for e in torch.eye(20, dtype=torch.float64)])
+    torch.testing.assert_close(qq.grad, fd, rtol=1e-6, atol=1e-8)

@@ -49,7 +49,7 @@ def risk(q: torch.Tensor, task: AttentionTask, lam: float) -> torch.Tensor:
 
 
 def train_lbfgs(q0: torch.Tensor, task: AttentionTask, lam: float, max_iter: int = 2000,
-                tol: float = 1e-10) -> tuple[torch.Tensor, int]:
+                tol: float = 1e-8) -> tuple[torch.Tensor, int]:
     """Minimise :func:`risk` from ``q0`` by full-batch L-BFGS (strong-Wolfe line search);
     returns the minimiser and the number of iterations."""
     q = q0.clone().requires_grad_(True)
