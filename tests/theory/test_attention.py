@@ -1,6 +1,6 @@
 """Saddle point of the tied rank-one dot-product attention layer (arXiv 2402.03902): the prox,
 the symmetry-reduced cubature, the linear baseline, both branches at α = 2 against the authors'
-stored tables, and the envelope-theorem slope of the training loss."""
+stored tables and at α = 1 against the note's reference table, and the envelope-theorem slope of the training loss."""
 
 from __future__ import annotations
 
@@ -89,7 +89,6 @@ def test_training_loss_slope_is_the_envelope_theorem():
     assert (hi.et - lo.et) / 0.04 == pytest.approx(mid.slope, rel=2e-3)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("branch", "start", "expected"),
     [

@@ -126,7 +126,7 @@ def _newton_step(a, b, g1, g2, v, t1, t2, s2):
     return (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
 
 
-def _newton(a, b, g1, g2, v, t1, t2, s2, steps=60, xtol=1e-11):
+def _newton(a, b, g1, g2, v, t1, t2, s2, steps=60, xtol=1e-9):
     """Damped Newton on M(a, b) from (a, b), all nodes at once: step halved until M decreases;
     a node leaves the active set once its step is below ``xtol`` or no decrease is found."""
     a, b = np.array(a, float), np.array(b, float)
