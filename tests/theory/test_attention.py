@@ -1,6 +1,7 @@
 """Saddle point of the tied rank-one dot-product attention layer (arXiv 2402.03902): the prox,
 the symmetry-reduced cubature, the linear baseline, both branches at α = 2 against the authors'
-stored tables and at α = 1 against the note's reference table, and the envelope-theorem slope of the training loss."""
+stored tables and at α = 1 against the note's reference table, and the envelope-theorem slope
+of the training loss."""
 
 from __future__ import annotations
 
