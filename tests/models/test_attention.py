@@ -8,8 +8,10 @@ torch = pytest.importorskip("torch")
 
 from theorylab.models.attention import (  # noqa: E402
     AttentionTask,
+    ReducedTask,
     attention_output,
     fit_linear_baseline,
+    reduced_losses,
     risk,
     train_lbfgs,
 )
@@ -58,3 +60,17 @@ def test_risk_gradient_matches_finite_differences():
     fd = torch.stack([(risk(q + eps * e, task, 0.01) - risk(q - eps * e, task, 0.01)) / (2 * eps)
                       for e in torch.eye(20, dtype=torch.float64)])
     torch.testing.assert_close(qq.grad, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_reduced_task_gives_the_same_risk_and_gradient():
+    task, _ = _task(n=60, d=30)
+    red = ReducedTask.of(task)
+    q = 0.4 * torch.randn(30, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    qa, qb = q.clone().requires_grad_(True), q.clone().requires_grad_(True)
+    ra, rb = risk(qa, task, 0.01), risk(qb, red, 0.01)
+    ra.backward()
+    rb.backward()
+    torch.testing.assert_close(rb, ra, rtol=1e-12, atol=0)
+    torch.testing.assert_close(qb.grad, qa.grad, rtol=1e-10, atol=1e-12)
+    per = ((attention_output(q, task.x[:7]) - task.y[:7]) ** 2).sum((-1, -2)) / 60
+    torch.testing.assert_close(reduced_losses(q, red.head(7)), per, rtol=1e-11, atol=0)

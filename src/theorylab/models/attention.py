@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["AttentionTask", "attention_output", "fit_linear_baseline", "risk", "train_lbfgs"]
+__all__ = [
+    "AttentionTask",
+    "ReducedTask",
+    "attention_output",
+    "fit_linear_baseline",
+    "reduced_losses",
+    "risk",
+    "train_lbfgs",
+]
 
 
 @dataclass(frozen=True)
@@ -42,14 +50,53 @@ def attention_output(q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.softmax(h[:, :, None] * h[:, None, :], dim=-1) @ x
 
 
-def risk(q: torch.Tensor, task: AttentionTask, lam: float) -> torch.Tensor:
-    """Σ_μ ‖ŷ − y‖²/(2d) + (λ/2)‖q‖²."""
+def risk(q: torch.Tensor, task: AttentionTask | ReducedTask, lam: float) -> torch.Tensor:
+    """Σ_μ ‖ŷ − y‖²/(2d) + (λ/2)‖q‖² (through :class:`ReducedTask` when given one)."""
+    if isinstance(task, ReducedTask):
+        return reduced_losses(q, task).sum() + 0.5 * lam * (q @ q)
     d = task.x.shape[-1]
     return ((attention_output(q, task.x) - task.y) ** 2).sum() / (2 * d) + 0.5 * lam * (q @ q)
 
 
-def train_lbfgs(q0: torch.Tensor, task: AttentionTask, lam: float, max_iter: int = 2000,
-                tol: float = 1e-8) -> tuple[torch.Tensor, int]:
+@dataclass(frozen=True)
+class ReducedTask:
+    """Per-sequence scalars that make the L = 2 loss cost two matrix–vector products.
+
+    With Δ = x₁ − x₂ and S₁₁ = s(h₁² − h₁h₂), S₂₂ = s(h₂² − h₁h₂): ŷ₁ − y₁ = (x₂ − y₁) + S₁₁Δ
+    and ŷ₂ − y₂ = (x₁ − y₂) − S₂₂Δ, so ‖ŷ − y‖² = c + 2S₁₁b₁ − 2S₂₂b₂ + (S₁₁² + S₂₂²)δ with
+    c = ‖x₂ − y₁‖² + ‖x₁ − y₂‖², b₁ = (x₂ − y₁)·Δ, b₂ = (x₁ − y₂)·Δ, δ = ‖Δ‖²."""
+
+    x1: torch.Tensor
+    x2: torch.Tensor
+    c: torch.Tensor
+    b1: torch.Tensor
+    b2: torch.Tensor
+    delta: torch.Tensor
+
+    @classmethod
+    def of(cls, task: AttentionTask) -> ReducedTask:
+        x1, x2 = task.x[:, 0], task.x[:, 1]
+        r1, r2, dx = x2 - task.y[:, 0], x1 - task.y[:, 1], x1 - x2
+        return cls(x1, x2, (r1 * r1).sum(-1) + (r2 * r2).sum(-1), (r1 * dx).sum(-1),
+                   (r2 * dx).sum(-1), (dx * dx).sum(-1))
+
+    def head(self, n: int) -> ReducedTask:
+        """The first ``n`` sequences."""
+        return ReducedTask(*(t[:n] for t in (self.x1, self.x2, self.c, self.b1, self.b2,
+                                              self.delta)))
+
+
+def reduced_losses(q: torch.Tensor, task: ReducedTask) -> torch.Tensor:
+    """‖ŷ_μ − y_μ‖²/(2d) per sequence, from the :class:`ReducedTask` scalars."""
+    d = task.x1.shape[-1]
+    h1, h2 = task.x1 @ q / d**0.5, task.x2 @ q / d**0.5
+    s11, s22 = torch.sigmoid(h1 * (h1 - h2)), torch.sigmoid(h2 * (h2 - h1))
+    return (task.c + 2 * s11 * task.b1 - 2 * s22 * task.b2
+            + (s11 * s11 + s22 * s22) * task.delta) / (2 * d)
+
+
+def train_lbfgs(q0: torch.Tensor, task: AttentionTask | ReducedTask, lam: float,
+                max_iter: int = 2000, tol: float = 1e-8) -> tuple[torch.Tensor, int]:
     """Minimise :func:`risk` from ``q0`` by full-batch L-BFGS (strong-Wolfe line search);
     returns the minimiser and the number of iterations."""
     q = q0.clone().requires_grad_(True)
