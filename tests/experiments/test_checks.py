@@ -13,6 +13,7 @@ from theorylab.experiments.checks import (
     Agreement,
     Criterion,
     Evidence,
+    Observable,
     TheoryIdentity,
     element_label,
     iter_elements,
@@ -178,3 +179,27 @@ def test_checks_that_select_nothing_fail_instead_of_passing_vacuously():
             Criterion("x", "<=", 5.0, reason="r", **bad)
         with pytest.raises(ValueError):
             Agreement("x", reason="r", **bad)
+
+
+def test_applies_restricts_a_check_to_the_settings_it_concerns():
+    """``applies(params)`` leaves a check out of a setting it does not concern (a real-data run
+    with allowances of its own); ``where`` still filters the elements of the checks that apply."""
+    from theorylab.experiments.base import Experiment
+
+    exp = Experiment(
+        slug="toy", arxiv="0000.00000", title="t", claim="c", params=P,
+        theory=lambda p: {}, simulate=lambda p, seed, device="cpu": {},
+        observables={"eg": Observable("error", ("alpha",))}, checks=(
+            Agreement("eg", reason="synthetic", rtol=0.01, applies=lambda p: p.peak < 3.0),
+            Agreement("eg", reason="real data", rtol=0.2, applies=lambda p: p.peak >= 3.0),
+            Criterion("eg", ">=", 0.0, reason="always"),
+        ),
+    )
+    theory, mean, sem = {"eg": np.array([1.0, 2.0])}, {"eg": np.array([1.1, 2.2])}, {
+        "eg": np.zeros(2)}
+    synthetic = exp.evaluate(P(), theory, mean, sem, seeds=3)
+    real = exp.evaluate(P(peak=5.0), theory, mean, sem, seeds=3)
+    assert [r.reason for r in synthetic] == ["synthetic"] * 2 + ["always"] * 2
+    assert not any(r.passed for r in synthetic[:2])
+    assert [r.reason for r in real] == ["real data"] * 2 + ["always"] * 2
+    assert all(r.passed for r in real)

@@ -83,3 +83,20 @@ def test_smoke_run_and_figure():
     assert result.slug == SLUG and result.checks
     assert len(da.figure(result).axes) == 3
     assert len(da.figure(dataclasses.replace(result, simulation=None)).axes) == 3
+
+
+def test_real_data_run_has_its_own_checks():
+    """The digits variant is judged by the real-data checks only, the mixture runs never by
+    them (``applies``), and a digits theory 20 % off fails them."""
+    p = EXP.make_params({"covariance": "digits", "d": 64, "alpha": (2.0,), "Delta": (0.04,)})
+    th, _ = EXP.split_theory(da.theory(p))
+    sem = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in th.items()}
+    rows = EXP.evaluate(p, th, th, sem, seeds=32)
+    assert rows and all(r.reason.startswith("Real data") for r in rows)
+    assert all(r.passed for r in rows)
+    off = {k: np.asarray(v) * 1.2 for k, v in th.items()}
+    assert not any(r.passed for r in EXP.evaluate(p, th, off, sem, seeds=32))
+    q = EXP.make_params({})
+    tq, _ = EXP.split_theory(da.theory(q))
+    sq = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in tq.items()}
+    assert not any(r.reason.startswith("Real data") for r in EXP.evaluate(q, tq, tq, sq, seeds=32))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import theorylab as tl
 import theorylab.runner.reproduce as rp
 from theorylab.runner.registry import get
@@ -39,3 +41,24 @@ def test_reproduce_runs_a_variant_with_its_seeds_at_the_quick_size_only(tmp_path
     assert sorted(p.name for p in (tmp_path / "quick" / "bayes_extensive").iterdir()) == [
         "main.json", "narrow.json", "wide.json"
     ]
+
+
+def test_pooled_reproduction_equals_the_one_by_one(tmp_path):
+    """-j 2 queues every seed of every run on one pool and computes the theories meanwhile: the
+    runs' statistics and check rows are the ones of the runs made one after the other, each
+    run is saved, and its elapsed time is the work it cost (theory + its seeds' times)."""
+    from theorylab.runner.executors import ExecutorSpec
+
+    plan = [
+        (get(slug), "main", dict(get(slug).smoke), 2)
+        for slug in ("linear_mixed_regime", "flow_gmm")
+    ]
+    serial = rp._one_by_one(plan, "quick", ExecutorSpec(), "cpu", False, tmp_path / "a")
+    pooled = rp._pooled(plan, "quick", ExecutorSpec(jobs=2), "cpu", False, tmp_path / "b")
+    assert [(r.slug, r.variant) for r in pooled] == [(r.slug, r.variant) for r in serial]
+    for a, b in zip(serial, pooled, strict=True):
+        assert [(c.observable, c.passed, c.simulation) for c in a.checks] == [
+            (c.observable, c.passed, c.simulation) for c in b.checks
+        ]
+        assert b.elapsed_s == pytest.approx(b.timings["theory_s"] + b.timings["simulation_s"])
+        assert (tmp_path / "b" / b.slug / "main.json").is_file()

@@ -132,3 +132,150 @@ def test_feature_resolvent_matches_finite_spiked_rf_matrices():
     np.testing.assert_allclose(tau[:, 1].real, empirical, rtol=0.02)
     assert ev[-1] == pytest.approx(outlier_location(cc, p), rel=0.06)
     assert ev[-2] < 3.0  # one outlier; the rest is bulk
+
+
+# --------------------------------------------------------------------------------------------
+# Two neuron types s_i = ±1 (arXiv 2410.18938's finitely supported second layer)
+# --------------------------------------------------------------------------------------------
+
+LAMS = np.array([0.01, 0.1, 1.0])
+HALVES = (0.5, 0.5)
+
+
+def two_type_trace(student, r, c, lam=LAMS, p_over_d=1.0, p_over_n=0.5):
+    from theorylab.theory.spiked_rf import (
+        SpikedRF,
+        feature_resolvent_types,
+        type_coefficients,
+        type_trace,
+    )
+
+    ccs = type_coefficients(student, student, SpikedRF(r, c, 0.0))
+    e, status = feature_resolvent_types(ccs, HALVES, c, p_over_d, p_over_n, -lam + 0j)
+    assert status.converged
+    return type_trace(e, HALVES).real
+
+
+def one_type_trace(student, r, c, lam=LAMS):
+    from theorylab.theory.spiked_rf import SpikedRF, feature_resolvent
+
+    cc = conditional_coefficients(student, student, SpikedRF(r, c, 0.0))
+    tau, status = feature_resolvent(cc, c, 1.0, 0.5, -lam + 0j)
+    assert status.converged
+    return tau[:, 1].real
+
+
+def test_two_types_against_the_notes_reference_values():
+    """/work/shared/papers/2410.18938-spiked_rf_spectrum.md, Checks: two types s_i = ±1,
+    σ = ReLU, r = 2, c = 1, p = d = 400, n = 800, tr(FᵀF/n + λ)⁻¹/p at λ = 0.01, 0.1, 1:
+    6.646, 3.291, 0.7492 (computed by the note's author, own solver: the p × p fixed point on
+    one sampled W0 at p = 400) and 6.658, 3.280, 0.7454 (the note's finite matrices). Our
+    reduced solver is the p → ∞ limit (0.16 %, 0.07 %, 0.03 % from the note's solver);
+    against the finite matrices, the note's tolerance (3 % at λ = 0.01, 1 % at λ ≥ 0.1)."""
+    g = two_type_trace("relu", 2.0, 1.0)
+    np.testing.assert_allclose(g, [6.646, 3.291, 0.7492], rtol=0.005)
+    assert np.all(np.abs(g / [6.658, 3.280, 0.7454] - 1) <= [0.03, 0.01, 0.01])
+
+
+def test_two_types_of_an_odd_activation_give_the_single_type_spectrum():
+    """tanh: type − is type + with the rows flipped and the feature negated, so the bulk is the
+    single-type one (at z = −λ and at complex z); for ReLU the two types differ by a factor 2."""
+    from theorylab.theory.spiked_rf import (
+        SpikedRF,
+        feature_resolvent,
+        feature_resolvent_types,
+        type_coefficients,
+        type_trace,
+    )
+
+    np.testing.assert_allclose(two_type_trace("tanh", 1.0, 1.05), one_type_trace("tanh", 1.0, 1.05),
+                               rtol=1e-8)
+    # the note's single-type tanh reference, r = 1, c = 1.05: 12.192, 4.4194, 0.81527
+    np.testing.assert_allclose(two_type_trace("tanh", 1.0, 1.05), [12.192, 4.4194, 0.81527],
+                               rtol=1e-3)
+    z = np.linspace(2.0, 0.05, 40) * (1 + 1e-3j)
+    ccs = type_coefficients("tanh", "tanh", SpikedRF(1.0, 1.05, 0.0))
+    e, st = feature_resolvent_types(ccs, HALVES, 1.05, 1.0, 0.5, z)
+    tau, st1 = feature_resolvent(ccs[0], 1.05, 1.0, 0.5, z)
+    assert st.converged and st1.converged
+    np.testing.assert_allclose(type_trace(e, HALVES), tau[:, 1], rtol=1e-7)
+    relu_two, relu_one = two_type_trace("relu", 2.0, 1.0), one_type_trace("relu", 2.0, 1.0)
+    assert relu_one[0] > 1.8 * relu_two[0] and np.all(relu_one > relu_two)
+
+
+def test_two_types_at_zero_spike_are_classical_random_features():
+    """r = 0: both types coincide and μ1, μ2 are constants (ReLU: μ1 = 1/2,
+    μ2² = 1/2 − 1/(2π) − 1/4): the random-features linearisation of the single-type solver."""
+    np.testing.assert_allclose(two_type_trace("relu", 0.0, 1.0), one_type_trace("relu", 0.0, 1.0),
+                               rtol=1e-8)
+    cc = conditional_coefficients("relu", "relu", spiked_rf_parameters("relu", "relu", 0, 0))
+    np.testing.assert_allclose(cc.mu1, 0.5, rtol=1e-6)
+    np.testing.assert_allclose(cc.mu2**2, 0.5 - 1 / (2 * math.pi) - 0.25, rtol=1e-5)
+
+
+def test_reduced_two_type_equations_are_the_p_by_p_ones():
+    """The reduction to 2 × 2 blocks against the p × p fixed point on sampled W0 (p = d = 200,
+    two draws averaged, which scatter by ~1 %)."""
+    from theorylab.theory.spiked_rf import SpikedRF, feature_resolvent_matrix, type_coefficients
+
+    ccs = type_coefficients("relu", "relu", SpikedRF(2.0, 1.0, 0.0))
+    p = 200
+    lam = np.array([0.1, 1.0])
+    vals = []
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        w0 = rng.standard_normal((p, p))
+        w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
+        v = rng.standard_normal(p)
+        v /= np.linalg.norm(v)
+        omega = w0 @ (np.eye(p) - np.outer(v, v)) @ w0.T
+        types = np.arange(p) % 2
+        out = [feature_resolvent_matrix(ccs, types, omega, 2 * p, lam_, tol=1e-8) for lam_ in lam]
+        assert all(st.converged for _, st in out)
+        vals.append([g for g, _ in out])
+    np.testing.assert_allclose(np.mean(vals, 0), two_type_trace("relu", 2.0, 1.0, lam), rtol=0.01)
+
+
+def test_two_type_resolvent_matches_finite_matrices():
+    """F = ReLU(X Wᵀ), W = W0 + 2 s v̂ᵀ, s_i = ±1 (p = d = 300, n = 600, one draw): traces at
+    λ = 0.1, 1 within 2 % (the note's 1 % at p = 400 plus one draw's scatter)."""
+    rng = np.random.default_rng(3)
+    p = 300
+    w0 = rng.standard_normal((p, p))
+    w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
+    v = rng.standard_normal(p)
+    v /= np.linalg.norm(v)
+    s = rng.choice([-1.0, 1.0], size=p)
+    f = np.maximum(rng.standard_normal((2 * p, p)) @ (w0 + 2.0 * np.outer(s, v)).T, 0.0)
+    ev = np.linalg.eigvalsh(f.T @ f / (2 * p))
+    lam = np.array([0.1, 1.0])
+    empirical = (1.0 / (ev[None, :] + lam[:, None])).mean(1)
+    np.testing.assert_allclose(two_type_trace("relu", 2.0, 1.0, lam), empirical, rtol=0.02)
+
+
+def test_type_fractions_are_validated():
+    from theorylab.theory.spiked_rf import SpikedRF, feature_resolvent_types, type_coefficients
+
+    ccs = type_coefficients("relu", "relu", SpikedRF(1.0, 1.0, 0.0))
+    with pytest.raises(ValueError, match="fractions"):
+        feature_resolvent_types(ccs, (0.7, 0.7), 1.0, 1.0, 0.5, np.array([-1.0 + 0j]))
+
+
+def test_relu_conditional_moments_are_exact():
+    """ReLU's μ0, μ1, μ2 in closed form against a fine trapezoidal rule (h = 10⁻³; the 41-node
+    Gauss–Hermite rule misses the kink: μ2² at r = 0 is 0.0972, not 1/2 − 1/(2π) − 1/4 =
+    0.0908)."""
+    from theorylab.theory.spiked_rf import SpikedRF
+
+    srf = SpikedRF(2.0, 1.1, 0.0)
+    cc = conditional_coefficients("relu(2x)", "relu", srf)
+    z = np.linspace(-12.0, 12.0, 24_001)
+    wz = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi) * (z[1] - z[0])
+    wz[[0, -1]] /= 2
+    su = 2 * np.maximum(srf.r * cc.kappa[:, None] + math.sqrt(srf.c) * z, 0.0)
+    mu0 = su @ wz
+    mu1 = (su * z) @ wz / math.sqrt(srf.c)
+    np.testing.assert_allclose(cc.mu0, mu0, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(cc.mu1, mu1, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(cc.mu2**2, su**2 @ wz - mu0**2 - srf.c * mu1**2, rtol=1e-5,
+                               atol=1e-8)

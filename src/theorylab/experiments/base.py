@@ -139,7 +139,7 @@ class Experiment:
     seeds
         Number of seeds at the quick setting; ``full`` / ``full_seeds`` give the full setting.
     variants
-        Further runs of the reproduction (each with the same checks).
+        Further runs of the reproduction (each with the checks that apply to its setting).
     """
 
     slug: str
@@ -216,5 +216,6 @@ class Experiment:
         )
         rows: list[CheckResult] = []
         for check in self.checks:
-            rows.extend(check.evaluate(ev))
+            if check.applies is None or check.applies(params):
+                rows.extend(check.evaluate(ev))
         return rows

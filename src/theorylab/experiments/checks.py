@@ -13,6 +13,8 @@ would detect, of either sign — ``(tolerance + |simulation − theory|) / |theo
 agreement. A check may declare the resolution it must reach (``resolution=0.03``); a row that is
 coarser fails and says so. ``where(params, coords)`` restricts the checked elements; every
 exclusion must be explained in the reason, and a check that selects nothing fails.
+``applies(params)`` says whether a check concerns a setting at all (a real-data run has checks
+of its own, with allowances of its own); a check that does not apply is not evaluated.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ __all__ = [
 
 Observables = dict[str, Any]
 Where = Callable[[Any, Mapping[str, Any]], bool]
+#: ``applies(params)``: whether a check concerns this setting at all (e.g. only the real-data
+#: run of an experiment). A check that does not apply is not evaluated; ``where`` then filters
+#: the elements of a check that does.
+Applies = Callable[[Any], bool]
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,6 +158,7 @@ class Check(Protocol):
 
     observable: str
     reason: str
+    applies: Applies | None
 
     def evaluate(self, ev: Evidence) -> list[CheckResult]: ...
 
@@ -210,6 +217,7 @@ class Agreement:
     atol: float = 0.0
     where: Where | None = field(default=None, compare=False)
     resolution: float | None = None
+    applies: Applies | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("atol", "rtol", "n_sem"):
@@ -267,6 +275,7 @@ class TheoryIdentity:
     reference: str
     reason: str
     atol: float = 1e-6
+    applies: Applies | None = field(default=None, compare=False)
 
     @property
     def needs_simulation(self) -> bool:
@@ -347,6 +356,7 @@ class Criterion:
     reference_source: str = "theory"
     where: Where | None = field(default=None, compare=False)
     resolution: float | None = None
+    applies: Applies | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.relation not in _RELATIONS:

@@ -23,9 +23,10 @@ denoiser ``r(y) = b̂ y`` (fitted by least squares on the same data) carries no 
 Real data (Sec. 4; the paper uses MNIST 1 vs 7): ``covariance=digits`` feeds the theory with the
 class means and covariances of scikit-learn's digits 1 vs 7 (358 images, d = 64, the authors'
 preprocessing, :mod:`theorylab.models.digits`); the DAE trains on αd images and is tested on the
-held-out rest (a random split per seed), exact in the noise. Not a registered variant: its rows
-at d = 64 carry finite-size deviations of up to 8 % (Gaussian data with the same statistics
-show the same), which the checks' 3 % resolution of the d = 500 rows cannot absorb.
+held-out rest (a random split per seed), exact in the noise. It is the variant ``digits``, with
+checks of its own (:data:`DIGITS_CHECKS`): at d = 64 its rows carry finite-size deviations of
+up to 15 % (Gaussian data with the same statistics show deviations of the same size), which the
+3 % resolution of the d = 500 rows cannot absorb.
 """
 
 from __future__ import annotations
@@ -325,7 +326,16 @@ def _overlap_checks(name: str, meaning: str) -> tuple[Agreement, Agreement]:
     )
 
 
-CHECKS = (
+def _mixture(p: Params) -> bool:
+    """The checks of the Gaussian mixture at d = 500 (isotropic or Wishart covariances)."""
+    return p.covariance != "digits"
+
+
+def _digits(p: Params) -> bool:
+    return p.covariance == "digits"
+
+
+_SYNTHETIC_CHECKS = (
     *_overlap_checks("q", "q = ‖w‖²/d"),
     *_overlap_checks("m", "m = w·μ/d (the hidden unit learns the cluster-mean direction)"),
     *_overlap_checks("cosine", "cosine m/√q"),
@@ -395,6 +405,53 @@ CHECKS = (
     ),
 )
 
+_DIGITS_STAT = (
+    "3 sem over 32 random splits of digits 1 vs 7 (αd training images, the rest held out)"
+)
+#: Declared allowance of the real-data rows at d = 64: one training set's overlaps fluctuate by
+#: O(1/√d) = 12.5 % and their finite-size bias is of the same order (Gaussian data with the
+#: digits' own class statistics deviate as much), so the saddle point is resolved to ≈ 15 %.
+DIGITS_OVERLAP = 0.15
+#: The skip weight and the per-coordinate errors carry the O(1) terms over d: declared 5 %
+#: (≈ 3/d at d = 64).
+DIGITS_ERROR = 0.05
+
+
+def _digits_check(name: str, meaning: str, rtol: float) -> Agreement:
+    return Agreement(
+        name,
+        reason=f"Real data (Sec. 4, the paper's MNIST 1 vs 7 panels): {meaning}, the saddle "
+        "point of Sec. 3 fed with the class means and covariances of scikit-learn's digits "
+        f"1 vs 7 (d = 64), against the DAE trained on the images; {_DIGITS_STAT}; declared "
+        f"allowance {rtol:.0%} at d = 64 (finite size, see the module docstring); with 3 sem "
+        "of 32 splits the rows resolve the theory only to 6–30 % (coarsest at α = 1)",
+        rtol=rtol,
+        resolution=rtol + 0.15,
+        applies=_digits,
+    )
+
+
+#: The real-data run: the theory on digits' statistics against the trained DAE. The Sec. 4
+#: ordering PCA ≥ skip does not apply: digits' variance sits in few directions and at Δ = 0.25
+#: the theory itself puts PCA below the skip-only denoiser (mse_pca is checked as a value).
+DIGITS_CHECKS = (
+    _digits_check("q", "q = ‖w‖²/d", DIGITS_OVERLAP),
+    _digits_check("m", "m = w·μ/d", DIGITS_OVERLAP),
+    _digits_check("cosine", "cosine m/√q", DIGITS_OVERLAP),
+    _digits_check("excess", "the hidden unit's O(1) change of the total test error",
+                  DIGITS_OVERLAP),
+    _digits_check("b", "trained skip b (b* plus its O(1/d) shift)", DIGITS_ERROR),
+    _digits_check("mse", "test MSE per coordinate of the DAE", DIGITS_ERROR),
+    _digits_check("mse_rescale", "test MSE per coordinate of the skip-only denoiser",
+                  DIGITS_ERROR),
+    _digits_check("mse_pca", "test MSE per coordinate of PCA", DIGITS_ERROR),
+)
+
+CHECKS = (
+    *(dataclasses.replace(check, applies=_mixture) for check in _SYNTHETIC_CHECKS),
+    *DIGITS_CHECKS,
+)
+
 EXPERIMENT = Experiment(
     slug=SLUG,
     arxiv="2305.11041",
@@ -455,5 +512,9 @@ EXPERIMENT = Experiment(
                 "the autoencoder without skip connection (b = 0): PCA-like, Sec. 4"),
         Variant("wishart", {"covariance": "wishart", "alpha": (0.5, 1.0), "Delta": (0.25, 0.64)},
                 "the authors' Wishart cluster covariances (theory with the d × d matrices)"),
+        Variant("digits", {"covariance": "digits", "d": 64, "alpha": (1.0, 2.0, 4.0),
+                           "Delta": (0.04, 0.25)},
+                "real data (Sec. 4): scikit-learn's digits 1 vs 7, the theory fed with their "
+                "class statistics", seeds=32),
     ),
 )

@@ -15,7 +15,7 @@ from theorylab.runner.registry import get, unregistered
 from theorylab.runner.store import Store
 from theorylab.runner.tasks import Task, execute
 
-__all__ = ["RunResult", "run"]
+__all__ = ["RunResult", "run", "run_result", "seed_tasks", "timed_theory"]
 
 
 def run(
@@ -65,11 +65,9 @@ def run(
         raise ValueError(f"seeds must be >= 1, got {seeds!r} (use simulate=False for theory only)")
     start = time.perf_counter()
     p = exp.make_params(params, preset=preset)
-    t0 = time.perf_counter()
-    theory_obs, status = exp.split_theory(exp.theory(p))
-    theory_s = time.perf_counter() - t0
+    theory_obs, status, theory_s = timed_theory(exp, p)
 
-    stats = None
+    per_seed = None
     sim_s = 0.0
     if simulate:
         n_seeds = exp.default_seeds(preset) if seeds is None else int(seeds)
@@ -77,9 +75,36 @@ def run(
         per_seed = _simulate_seeds(
             exp, params_to_dict(p), n_seeds, executor or ExecutorSpec(), store, progress, device
         )
-        stats = SimulationStats.from_seeds(per_seed)
         sim_s = time.perf_counter() - t0
+    return run_result(
+        exp, p, theory_obs, status, per_seed,
+        elapsed_s=time.perf_counter() - start,
+        timings={"theory_s": theory_s, "simulation_s": sim_s},
+        variant=variant, device=device,
+    )
 
+
+def timed_theory(exp: Experiment, p: Any) -> tuple[dict[str, Any], Any, float]:
+    """``(observables, solver status, seconds)`` of ``exp.theory(p)``."""
+    t0 = time.perf_counter()
+    theory_obs, status = exp.split_theory(exp.theory(p))
+    return theory_obs, status, time.perf_counter() - t0
+
+
+def run_result(
+    exp: Experiment,
+    p: Any,
+    theory_obs: dict[str, Any],
+    status: Any,
+    per_seed: list[dict[str, Any]] | None,
+    *,
+    elapsed_s: float,
+    timings: dict[str, float],
+    variant: str,
+    device: str,
+) -> RunResult:
+    """The :class:`RunResult` of a run: simulation statistics over the seeds and every check."""
+    stats = SimulationStats.from_seeds(per_seed) if per_seed is not None else None
     rows = exp.evaluate(
         p,
         theory_obs,
@@ -94,23 +119,18 @@ def run(
         solver=status,
         simulation=stats,
         checks=tuple(rows),
-        elapsed_s=time.perf_counter() - start,
-        timings={"theory_s": theory_s, "simulation_s": sim_s},
+        elapsed_s=elapsed_s,
+        timings=timings,
         variant=variant,
         device=device,
     )
 
 
-def _simulate_seeds(
-    exp: Experiment,
-    pdict: dict[str, Any],
-    n_seeds: int,
-    spec: ExecutorSpec,
-    store: str | Path | None,
-    progress: bool,
-    device: str,
-) -> list[dict[str, Any]]:
-    tasks = [
+def seed_tasks(
+    exp: Experiment, pdict: dict[str, Any], n_seeds: int, spec: ExecutorSpec, device: str
+) -> list[Task]:
+    """The simulation tasks of seeds ``0 … n_seeds − 1`` at ``pdict``."""
+    return [
         Task.make(
             exp.slug,
             pdict,
@@ -122,6 +142,18 @@ def _simulate_seeds(
         )
         for seed in range(n_seeds)
     ]
+
+
+def _simulate_seeds(
+    exp: Experiment,
+    pdict: dict[str, Any],
+    n_seeds: int,
+    spec: ExecutorSpec,
+    store: str | Path | None,
+    progress: bool,
+    device: str,
+) -> list[dict[str, Any]]:
+    tasks = seed_tasks(exp, pdict, n_seeds, spec, device)
     results: dict[int, dict[str, Any]] = {}
     root = None
     if store is not None:

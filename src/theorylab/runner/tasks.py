@@ -7,6 +7,7 @@ runs in-process, in a process pool, on a dask worker or in a Slurm job.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -71,7 +72,7 @@ class Task:
     def params_dict(self) -> dict[str, Any]:
         return json.loads(self.params)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Content hash of the task and of the experiment's protocol version."""
         blob = json.dumps([self.slug, self.params, self.seed, self.kind, self.protocol])

@@ -266,14 +266,18 @@ class ClusterGeometry:
             g, info = _potri(chol, lower=True, overwrite_c=True)
         if info != 0:
             raise np.linalg.LinAlgError("prior side: the matrix is not positive definite")
-        g = np.tril(g) + np.tril(g, -1).T
-        gmu = g @ mu
-        gg = g * g
-        diag, col = np.diag(g), gg.sum(0)
+        # potrf (clean) zeroed the upper triangle and potri fills the lower one only: with
+        # G = L + Lₛᵀ (Lₛ the strict lower part), G ∘ G = L ∘ L + (Lₛ ∘ Lₛ)ᵀ, no symmetrisation
+        low = g
+        diag = np.diag(low).copy()
+        gmu = low @ mu + low.T @ mu - diag * mu
+        ll = low * low
+        col = ll.sum(0) + ll.sum(1) - diag**2
+        t5_low = float(lam_p @ ll @ lam_p)
         # traces of products of G and Σ_+ = diag(λ_+): t1 = tr G, t2 = tr G², t3 = tr GΣ_+,
         # t4 = tr GΣ_+G, t5 = tr GΣ_+GΣ_+, all O(d²) from G ∘ G
         t1, t2, t3 = float(diag.sum()), float(col.sum()), float(diag @ lam_p)
-        t4, t5 = float(col @ lam_p), float(lam_p @ gg @ lam_p)
+        t4, t5 = float(col @ lam_p), 2.0 * t5_low - float(diag**2 @ lam_p**2)
         if vmh != 0:  # G Σ_− = (I − a G − V̂_+ G Σ_+)/V̂_−
             e1 = (d - a * t1 - vph * t3) / vmh  # tr GΣ_−
             e2 = (t1 - a * t2 - vph * t4) / vmh  # tr GΣ_−G
@@ -281,6 +285,8 @@ class ClusterGeometry:
             e4 = (d - 2 * a * t1 - 2 * vph * t3 + a**2 * t2 + 2 * a * vph * t4
                   + vph**2 * t5) / vmh**2  # tr GΣ_−GΣ_−
         else:
+            g = low + low.T
+            g[np.diag_indices(d)] = diag
             gsm = g @ sm
             e1, e2 = float(np.trace(gsm)), float(np.sum(gsm * g))
             e3, e4 = float(np.sum(gsm * (g * lam_p).T)), float(np.sum(gsm * gsm.T))
@@ -479,6 +485,7 @@ def solve_saddle_point(
     tol: float = 1e-9,
     damping: float = 0.5,
     max_iter: int = 2000,
+    start: np.ndarray | None = None,
 ) -> DAEStatistics:
     """Solve the saddle-point equations of 2305.11041 (Sec. 3) on a grid.
 
@@ -491,11 +498,14 @@ def solve_saddle_point(
     shape = alpha.shape
     sig2 = geometry.sigma2
     b = skip_weight(sig2, delta) if skip else np.zeros(shape)
-    start = np.stack(
-        [np.full(shape, v) for v in (0.8, 0.8, 0.1, 0.8 * geometry.s2_plus,
-                                     0.8 * geometry.s2_minus, 0.1 * geometry.s2_plus,
-                                     0.1 * geometry.s2_minus)]
-    )
+    if start is None:
+        start = np.stack(
+            [np.full(shape, v) for v in (0.8, 0.8, 0.1, 0.8 * geometry.s2_plus,
+                                         0.8 * geometry.s2_minus, 0.1 * geometry.s2_plus,
+                                         0.1 * geometry.s2_minus)]
+        )
+    else:
+        start = np.array(np.broadcast_to(start, (7, *shape)), dtype=float)
     prox_ok = [True]
 
     def step(x):

@@ -39,10 +39,14 @@ __all__ = [
     "activation_moments",
     "conditional_coefficients",
     "feature_resolvent",
+    "feature_resolvent_matrix",
+    "feature_resolvent_types",
     "marchenko_pastur_bulk",
     "outlier_location",
     "solve_saddle_point",
     "spiked_rf_parameters",
+    "type_coefficients",
+    "type_trace",
 ]
 
 _DERIVATIVE_STEP = 1e-5
@@ -118,15 +122,29 @@ class ConditionalCoefficients:
     hh: np.ndarray
 
 
+def _student_moments(s: Activation, m: np.ndarray, b: float, z: np.ndarray, wz: np.ndarray):
+    """E σ(u), E σ(u) z, E σ(u)² for u = m + b z, z ~ N(0, 1), per entry of m. ReLU (any
+    positive scale a) in closed form, with t = m/b: a(mΦ(t) + bφ(t)), a bΦ(t),
+    a²((m² + b²)Φ(t) + m b φ(t)) — the 41-node Gauss–Hermite rule misses its kink (μ2² off by
+    7 % at r = 0); everything else by that rule."""
+    if s.is_registered and s.name == "relu" and s.scale > 0:
+        from scipy.special import ndtr
+
+        t = m / b
+        cdf, pdf = ndtr(t), np.exp(-0.5 * t**2) / math.sqrt(2 * math.pi)
+        a = s.scale
+        return (a * (m * cdf + b * pdf), a * b * cdf, a * a * ((m**2 + b * b) * cdf + m * b * pdf))
+    su = s(m[:, None] + b * z)
+    return su @ wz, (su * z) @ wz, su**2 @ wz
+
+
 def conditional_coefficients(student: str, teacher: str, srf: SpikedRF) -> ConditionalCoefficients:
     s, t = parse_activation(student), parse_activation(teacher)
     kappa, wk = gauss_hermite(_OUTER)
     z, wz = gauss_hermite(_INNER)
-    u = srf.r * kappa[:, None] + math.sqrt(srf.c) * z
-    su = s(u)
-    mu0 = su @ wz
-    mu1 = (su * z) @ wz / math.sqrt(srf.c)
-    mu2 = np.sqrt(np.clip(su**2 @ wz - mu0**2 - srf.c * mu1**2, 0.0, None))
+    mu0, ez, second = _student_moments(s, srf.r * kappa, math.sqrt(srf.c), z, wz)
+    mu1 = ez / math.sqrt(srf.c)
+    mu2 = np.sqrt(np.clip(second - mu0**2 - srf.c * mu1**2, 0.0, None))
     tu = t(srf.gamma * kappa[:, None] + srf.rho * z)
     return ConditionalCoefficients(
         kappa, wk, mu0, mu1, mu2, tu @ wz, (tu * z) @ wz, tu**2 @ wz
@@ -295,3 +313,138 @@ def feature_resolvent(
 def outlier_location(cc: ConditionalCoefficients, p: int) -> float:
     """Top eigenvalue of FᵀF/n from the mean feature μ0(κ)·1: ≈ p E_κ μ0(κ)² (order p)."""
     return float(p * (cc.weights @ cc.mu0**2))
+
+
+# --------------------------------------------------------------------------------------------
+# Several neuron types (a finitely supported second layer, arXiv 2410.18938)
+# --------------------------------------------------------------------------------------------
+
+
+def type_coefficients(
+    student: str, teacher: str, srf: SpikedRF, signs: tuple[float, ...] = (1.0, -1.0)
+) -> list[ConditionalCoefficients]:
+    """Conditional coefficients of each neuron type: type t has spike u_t = r s_t (second-layer
+    sign s_t), i.e. the coefficients of :func:`conditional_coefficients` at r s_t."""
+    return [
+        conditional_coefficients(student, teacher, SpikedRF(srf.r * s, srf.c, srf.gamma))
+        for s in signs
+    ]
+
+
+def _type_arrays(ccs, fractions):
+    m1 = np.stack([cc.mu1 for cc in ccs])  # (T, κ)
+    m2 = np.stack([cc.mu2**2 for cc in ccs])
+    pi = np.asarray(fractions, dtype=float)
+    if pi.shape != (len(ccs),) or abs(pi.sum() - 1) > 1e-12 or np.any(pi <= 0):
+        raise ValueError("fractions must be positive, one per type, and sum to 1")
+    return m1, m2, pi, ccs[0].weights
+
+
+def feature_resolvent_types(
+    ccs: list[ConditionalCoefficients],
+    fractions: tuple[float, ...],
+    c: float,
+    p_over_d: float,
+    p_over_n: float,
+    z: np.ndarray,
+    *,
+    start: np.ndarray | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 20_000,
+    method: str = "newton",
+) -> tuple[np.ndarray, SolverStatus]:
+    """Deterministic equivalent of ``g(z) = tr(FᵀF/n − z)⁻¹/p`` for several neuron types.
+
+    Type t (a fraction π_t of the p neurons) has spike u_t = r s_t and coefficients μ1(κ; t),
+    μ2(κ; t). The p × p equations (our reconstruction, as :func:`feature_resolvent`):
+
+        Σ(κ) = D1 Ω D1 + D2²,  δ(κ) = tr(Σ(κ) R̄)/n,  R̄ = (−z + E_κ[Σ(κ)/(1 + δ(κ))])⁻¹,
+
+    D1 = diag_i μ1(κ; t_i), D2 = diag_i μ2(κ; t_i), Ω = c W0 Π W0ᵀ (solved on one sampled W0
+    by :func:`feature_resolvent_matrix`). They reduce exactly, as p → ∞, to T unknowns: with
+    K = E_κ[m mᵀ/(1 + δ)] (m = (μ1(κ; t))_t, a T × T matrix), B_t = E_κ[μ2(κ; t)²/(1 + δ)],
+    E_κ[Σ/(1+δ)] = (cK ∘ type blocks of W0ΠW0ᵀ) + diag(B) is the Gram matrix of rows
+    √c ℓ_t ⊗ Π w_i (K = ℓᵀℓ) with independent rows of covariance (ℓ_tℓ_tᵀ ⊗ I)/d, whose
+    deterministic equivalent (Schur complement on one row, then the d T × d T co-resolvent) gives
+    the block diagonals e_t = tr R̄_tt/p_t and the type sums of Ω∘R̄ᵀ:
+
+        e_t = 1/(B_t − z + [cK (I + γ c E K)⁻¹]_tt),    E = diag(π_t e_t), γ = p/d,
+        δ(κ) = (p/n) [c mᵀ E (I + γ c K E)⁻¹ m + Σ_t π_t μ2(κ; t)² e_t],    g = Σ_t π_t e_t.
+
+    One type: e = τ2 and c e/(1 + γ c A e) = τ1 of :func:`feature_resolvent`. For odd σ and
+    types ±r, σ' and σ² are even, so μ1(κ; −) = μ1(κ; +) and μ2(κ; −) = μ2(κ; +): D1, D2 are
+    multiples of the identity and the single-type result holds (not for ReLU, where
+    μ1(κ; ±) = Φ(±rκ/√c)). The unknowns are e and the T × T matrix E(I + γcKE)⁻¹; the map is
+    solved by :func:`~theorylab.theory.spectral.solve_resolvent` (damping 0.5, Newton after 30
+    steps). Returns them per z, shape ``(len(z), T + T²)`` (``e`` first; :func:`type_trace`
+    gives g), and the solver status.
+    """
+    from theorylab.theory.spectral import solve_resolvent
+
+    m1, m2, pi, wk = _type_arrays(ccs, fractions)
+    nt = len(pi)
+    eye = np.eye(nt)
+
+    def step(x: np.ndarray, zz: np.ndarray) -> np.ndarray:
+        e, g = x[:, :nt], x[:, nt:].reshape(-1, nt, nt)  # g = E (I + γ c K E)⁻¹
+        delta = p_over_n * (
+            c * np.einsum("sk,zst,tk->zk", m1, g, m1) + (pi * e) @ m2
+        )  # (Z, κ)
+        w = wk / (1 + delta)
+        k_mat = np.einsum("sk,zk,tk->zst", m1, w, m1)  # K = E_κ[m mᵀ/(1 + δ)]
+        b = w @ m2.T  # (Z, T)
+        e_mat = (pi * e)[:, :, None] * eye  # E = diag(π e)
+        ck = c * k_mat
+        g_new = e_mat @ np.linalg.inv(eye + p_over_d * ck @ e_mat)
+        inner = ck @ np.linalg.inv(eye + p_over_d * e_mat @ ck)
+        e_new = 1.0 / (b - zz[:, None] + np.diagonal(inner, axis1=1, axis2=2))
+        return np.concatenate([e_new, g_new.reshape(-1, nt * nt)], axis=1)
+
+    z = np.atleast_1d(np.asarray(z, dtype=complex))
+    if start is None:
+        e0 = -np.ones(nt) / z[0]
+        start = np.concatenate([e0, (np.diag(pi * e0)).ravel()])
+    x, status = solve_resolvent(step, z, start, damping=0.5, tol=tol, max_iter=max_iter,
+                                method=method)
+    return x, status
+
+
+def type_trace(x: np.ndarray, fractions: tuple[float, ...]) -> np.ndarray:
+    """g = Σ_t π_t e_t from the output of :func:`feature_resolvent_types`."""
+    pi = np.asarray(fractions, dtype=float)
+    return x[:, : pi.size] @ pi
+
+
+def feature_resolvent_matrix(
+    ccs: list[ConditionalCoefficients],
+    types: np.ndarray,
+    omega: np.ndarray,
+    n: int,
+    lam: float,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 2_000,
+) -> tuple[float, SolverStatus]:
+    """The p × p equations of :func:`feature_resolvent_types` at z = −λ on one given
+    Ω = c W0 Π W0ᵀ (neuron i of type ``types[i]``): δ(κ) = [mᵀ S m + Σ_t μ2(κ; t)² tr R̄_tt]/n
+    with S_st = Σ_{i∈s, j∈t} Ω_ij R̄_ji. One p × p inverse per iteration (damping 0.5). Returns
+    tr R̄/p and the status. The reference that the reduced solver is tested against."""
+    m1, m2, _, wk = _type_arrays(ccs, (1.0 / len(ccs),) * len(ccs))
+    nt = len(ccs)
+    onehot = (np.asarray(types)[:, None] == np.arange(nt)).astype(float)  # (p, T)
+
+    def step(rbar_flat: np.ndarray) -> np.ndarray:
+        rbar = rbar_flat.reshape(omega.shape)
+        s = onehot.T @ (omega * rbar.T) @ onehot
+        tr_t = onehot.T @ np.diag(rbar)
+        delta = (np.einsum("sk,st,tk->k", m1, s, m1) + tr_t @ m2) / n
+        w = wk / (1 + delta)
+        k_mat = np.einsum("sk,k,tk->st", m1, w, m1)
+        b = m2 @ w
+        mat = (onehot @ k_mat @ onehot.T) * omega + np.diag(onehot @ b) + lam * np.eye(len(omega))
+        return np.linalg.inv(mat).ravel()
+
+    p = omega.shape[0]
+    res = solve_fixed_point(step, np.eye(p).ravel() / (lam + 1.0), damping=0.5, tol=tol,
+                            max_iter=max_iter)
+    return float(np.trace(np.asarray(res.x).reshape(p, p)) / p), res.status
