@@ -43,3 +43,10 @@ def test_quick_simulation_follows_the_theory_at_alpha_two(default_theory):
     assert sim["semantic_wins"][0] == 1.0
     np.testing.assert_allclose(sim["eg"][:, 0], default_theory["eg"][:, 1], rtol=0.15)
     assert sim["eg_linear"] == pytest.approx(default_theory["eg_linear"], rel=0.05)
+
+
+def test_one_branch_alone_equals_its_row_of_both(default_theory):
+    th = dpa.theory(dpa.Params(branch="semantic"))
+    np.testing.assert_allclose(th["eg"][0], default_theory["eg"][1], rtol=1e-6)
+    assert np.isnan(th["alpha_c"]) and np.isnan(th["semantic_wins"]).all()
+    assert dpa.branches(dpa.Params(branch="semantic")) == ("semantic",)

@@ -39,6 +39,7 @@ import numpy as np
 
 from theorylab.experiments.base import (
     Agreement,
+    Choice,
     Criterion,
     Experiment,
     Observable,
@@ -75,6 +76,12 @@ class Params(ParamsBase):
     lam: Annotated[float, Range(0.005, 0.02), "ridge penalty λ on ‖Q‖²/2"] = 0.01
     d: Annotated[int, Range(20, 5000), "token dimension of the simulation"] = 1000
     n_test: Annotated[int, Range(100, 200_000), "test sequences per draw"] = 20_000
+    branch: Annotated[str, Choice("both", *BRANCHES), "branch(es) solved and simulated (the "
+                      "transition α_c and the branch order need both)"] = "both"
+
+
+def branches(p: Params) -> tuple[str, ...]:
+    return BRANCHES if p.branch == "both" else (p.branch,)
 
 
 def setting(p: Params) -> AttentionSetting:
@@ -91,11 +98,11 @@ def _state(s) -> np.ndarray:
 
 
 def _solve(st: AttentionSetting, alpha: float, near: dict | None, starts=None,
-           tol: float = 1e-7) -> dict:
-    """Both branches at α, each from ``near`` (a solved α: its overlaps and per-node prox) or
-    from ``starts`` (overlaps per branch)."""
+           tol: float = 1e-7, which: tuple[str, ...] = BRANCHES) -> dict:
+    """The branches ``which`` at α, each from ``near`` (a solved α: its overlaps and per-node
+    prox) or from ``starts`` (overlaps per branch)."""
     out = {}
-    for b in BRANCHES:
+    for b in which:
         s = None if near is None else near[b]
         start = STARTS[b] if s is None else _state(s)
         if starts is None and abs(alpha - 1.0) < 0.5 * min(abs(alpha - 2.0), 2.0):
@@ -150,30 +157,32 @@ def crossing(st: AttentionSetting, lo: tuple, hi: tuple, atol: float = 2e-8,
 
 
 def theory(p: Params) -> dict:
-    """Both branches at each α (continuing from α = 2 outward), the linear baseline and α_c."""
-    st = setting(p)
-    grid = sorted(set(p.alpha) | set(BRACKET), key=lambda a: (abs(a - 2.0), a))
+    """The branches at each α (continuing from α = 2 outward), the linear baseline and, with
+    both branches, their order and α_c."""
+    st, which = setting(p), branches(p)
+    both = len(which) == 2
+    grid = sorted(set(p.alpha) | set(BRACKET if both else ()), key=lambda a: (abs(a - 2.0), a))
     results, statuses = {}, []
     for a in grid:
         near = None if not results else results[min(results, key=lambda b: abs(b - a))]
-        results[a] = _solve(st, a, near)
+        results[a] = _solve(st, a, near, which=which)
         statuses += [s.status for s in results[a].values()]
     for edge, wrong_side in ((ALPHA_RANGE[0], lambda g: g < 0), (ALPHA_RANGE[1], lambda g: g > 0)):
         nearest = min(results, key=lambda b: abs(b - edge))
-        if edge not in results and wrong_side(_gap(results[nearest])):
+        if both and edge not in results and wrong_side(_gap(results[nearest])):
             results[edge] = _solve(st, edge, results[nearest])  # extend the bracket of α_c
             statuses += [s.status for s in results[edge].values()]
-    obs = {k: np.empty((2, len(p.alpha))) for k in ("q", "m", "theta", "eg", "et")}
+    obs = {k: np.empty((len(which), len(p.alpha))) for k in ("q", "m", "theta", "eg", "et")}
     for j, a in enumerate(p.alpha):
-        for i, b in enumerate(BRANCHES):
+        for i, b in enumerate(which):
             s = results[a][b]
             for k, v in (("q", s.q), ("m", s.m), ("theta", s.theta), ("eg", s.eg),
                          ("et", s.et)):
                 obs[k][i, j] = v
-    gap = obs["et"][1] - obs["et"][0]
+    gap = obs["et"][1] - obs["et"][0] if both else np.full(len(p.alpha), math.nan)
     alpha_c = math.nan
     pairs = [(a, results[a]) for a in sorted(results)]
-    for lo, hi in itertools.pairwise(pairs):
+    for lo, hi in itertools.pairwise(pairs if both else ()):
         if _gap(lo[1]) > 0 > _gap(hi[1]):
             alpha_c, more = crossing(st, lo, hi)
             statuses += more
@@ -181,7 +190,7 @@ def theory(p: Params) -> dict:
     return {
         **obs,
         "et_gap": gap,
-        "semantic_wins": np.where(gap < 0, 1.0, -1.0),
+        "semantic_wins": np.where(np.isnan(gap), np.nan, np.where(gap < 0, 1.0, -1.0)),
         "eg_linear": linear_baseline(st),
         "alpha_c": alpha_c,
         "solver": SolverStatus.combine(*statuses),
@@ -224,11 +233,12 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     reduced = ReducedTask.of(train)
     inits = {"positional": 0.25 * torch.ones(d, dtype=dt)
              + 0.05 * torch.randn(d, generator=gen, dtype=dt), "semantic": teacher.clone()}
-    out = {k: np.empty((2, len(p.alpha))) for k in ("q", "m", "theta", "eg", "et")}
+    which = branches(p)
+    out = {k: np.empty((len(which), len(p.alpha))) for k in ("q", "m", "theta", "eg", "et")}
     fitted = {}
     for j, al in enumerate(p.alpha):
         task = reduced.head(max(1, round(al * d)))
-        for i, b in enumerate(BRANCHES):
+        for i, b in enumerate(which):
             q, _ = train_lbfgs(inits[b], task, p.lam)
             fitted[i, j] = q
             out["q"][i, j] = p.sigma**2 * float(q @ q) / d
@@ -249,8 +259,9 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         lin += float(((torch.einsum("lk,nkd->nld", bmat, test.z) - test.y) ** 2).sum())
     for (i, j), e in err.items():
         out["eg"][i, j] = e / p.n_test
-    gap = out["et"][1] - out["et"][0]
-    return {**out, "et_gap": gap, "semantic_wins": np.where(gap < 0, 1.0, -1.0),
+    gap = out["et"][1] - out["et"][0] if len(which) == 2 else np.full(len(p.alpha), math.nan)
+    wins = np.where(np.isnan(gap), np.nan, np.where(gap < 0, 1.0, -1.0))
+    return {**out, "et_gap": gap, "semantic_wins": wins,
             "eg_linear": lin / (2 * d * p.n_test)}
 
 
@@ -273,13 +284,15 @@ def figure(result):
     fine = theory(dataclasses.replace(p, alpha=FIGURE_ALPHA))
     a = np.asarray(FIGURE_ALPHA)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, b in enumerate(BRANCHES):
-        ax.plot(a, fine["eg"][i], color=f"C{i}", ls="--", lw=1)
-        best = np.where((fine["et_gap"] < 0) == (b == "semantic"), fine["eg"][i], np.nan)
-        ax.plot(a, best, color=f"C{i}", lw=2, label=f"{b} branch (theory; solid: global min)")
+    for i, b in enumerate(branches(p)):
+        c = f"C{BRANCHES.index(b)}"
+        ax.plot(a, fine["eg"][i], color=c, ls="--", lw=1)
+        lower = (fine["et_gap"] < 0) == (b == "semantic")
+        best = np.where(lower | np.isnan(fine["et_gap"]), fine["eg"][i], np.nan)
+        ax.plot(a, best, color=c, lw=2, label=f"{b} branch (theory; solid: global min)")
         sim = simulated(result, "eg", i)
         if sim is not None:
-            ax.errorbar(p.alpha, sim[0], yerr=sim[1], color=f"C{i}", marker="o", ls="none",
+            ax.errorbar(p.alpha, sim[0], yerr=sim[1], color=c, marker="o", ls="none",
                         capsize=3, label=f"{b} init (L-BFGS, d = {p.d}, mean ± sem)")
     ax.axhline(float(th["eg_linear"]), color="gray", ls="-.", label="linear baseline")
     if np.isfinite(th["alpha_c"]):
@@ -308,9 +321,10 @@ ALPHA_C_PHASE_DIAGRAM = {0.2: 0.928, 0.25: 1.06, 0.3: 1.241, 0.35: 1.454, 0.4: 1
 
 
 def has_authors_alpha_c(p) -> bool:
-    """Whether the authors give α_c at this setting (the α_c check applies only there)."""
-    return (p.sigma, p.a11, p.lam) == (0.5, 0.6, 0.01) and round(p.omega, 6) in (
-        ALPHA_C_PHASE_DIAGRAM)
+    """Whether the authors give α_c at this setting (the α_c check applies only there, and
+    only when both branches are solved)."""
+    return p.branch == "both" and (p.sigma, p.a11, p.lam) == (0.5, 0.6, 0.01) and round(
+        p.omega, 6) in ALPHA_C_PHASE_DIAGRAM
 
 
 def authors_alpha_c(p) -> float:
@@ -379,11 +393,14 @@ EXPERIMENT = Experiment(
                   rtol=0.03, where=_on_branch("q"), resolution=RES["q"]),
         Agreement("m", reason="positional overlap m of the positional branch (Sec. 3, Fig. 2 "
                   "right) vs |1ᵀQ̂|/d; " + _STAT, rtol=0.03, where=_on_branch("m"),
+                  applies=lambda p: p.branch != "semantic",
                   resolution=RES["m"]),
         Agreement("theta", reason="semantic overlap θ of the semantic branch (Sec. 3, Fig. 2 "
                   "right) vs σ²|Q̂·Q*|/d; " + _STAT, rtol=0.03, where=_on_branch("theta"),
+                  applies=lambda p: p.branch != "positional",
                   resolution=RES["theta"]),
         Criterion("semantic_wins", "==", "semantic_wins", atol=0.99,
+                  applies=lambda p: p.branch == "both",
                   reason="which branch is the global minimum on each side of α_c (Sec. 3, "
                   "Fig. 2): theory −1 at α = 1 (positional lower) and +1 at α = 2 (semantic "
                   "lower); in the simulation the mean over draws of the same sign (semantic "
@@ -409,7 +426,7 @@ EXPERIMENT = Experiment(
         "semantic_wins (its size, ~1e-4 at α = 1, is below the simulation's resolution)",
     },
     figure=figure,
-    dims={"branch": lambda p: BRANCHES},
+    dims={"branch": branches},
     smoke={"alpha": (1.0,), "d": 40, "n_test": 200},
     protocol=3,
     seeds=_SEEDS,
