@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import torch
 
 from theorylab.experiments.dot_product_attention import EXPERIMENT, STARTS
@@ -60,6 +61,9 @@ def main() -> None:
     t_full = best_of(full_pass, repeat=5)
     x = full_task.x.reshape(-1, d)
     t_mv = best_of(lambda: x @ q0, repeat=20)
+    mat = np.random.default_rng(0).standard_normal((d, d))
+    t_mm = best_of(lambda: mat @ mat, repeat=3)
+    t_eigh = best_of(lambda: np.linalg.eigh(mat + mat.T), repeat=2)
 
     for b, cold, warm in rows:
         print(f"{b:10s} branch at α = 2, cold start            : {cold * 1e3:8.1f} ms")
@@ -71,6 +75,8 @@ def main() -> None:
     print(f"one risk + gradient pass (reduced scalars)        : {t_pass * 1e3:8.2f} ms "
           f"(its matvec x·Q alone {t_mv * 1e3:.3f} ms)")
     print(f"one risk + gradient pass through softmax(hhᵀ)x    : {t_full * 1e3:8.2f} ms")
+    print(f"d×d matmul / eigh, d = {d}                       : {t_mm * 1e3:.1f} ms / "
+          f"{t_eigh * 1e3:.0f} ms")
 
 
 if __name__ == "__main__":
