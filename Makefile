@@ -18,7 +18,7 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 reproduce: $(VENV)/.installed          ## install, run every quick check, write report/index.html
-	$(BIN)/theorylab reproduce --quick --out report
+	$(BIN)/theorylab reproduce --quick -j 2 --out report
 
 test: $(VENV)/.test-installed          ## install, lint, run the test suite (slow ones excluded)
 	$(BIN)/ruff check src tests benchmarks
@@ -27,8 +27,8 @@ test: $(VENV)/.test-installed          ## install, lint, run the test suite (slo
 test-slow: $(VENV)/.test-installed     ## the long reproductions (full sizes)
 	$(BIN)/pytest -m slow
 
-bench: $(VENV)/.installed              ## speed of theory and simulation vs the machine's linear algebra
-	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+bench: $(VENV)/.installed              ## one table: theory per point, simulation per seed, vs dense linear algebra
+	cd benchmarks && ../$(BIN)/python bench_all.py
 
 clean:
 	rm -rf $(VENV) report theorylab-results theorylab-jobs

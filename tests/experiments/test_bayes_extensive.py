@@ -176,4 +176,5 @@ def test_full_size_and_width_independence():
     """d = 1000 (32 draws), and γ = 0.5 and 3 at α = 1 (the BO error does not depend on γ)."""
     assert tl.run("bayes_extensive", preset="full").passed
     for variant in be.EXPERIMENT.variants:
-        assert tl.run("bayes_extensive", dict(variant.overrides)).passed, variant.name
+        run = tl.run("bayes_extensive", dict(variant.overrides), seeds=variant.seeds)
+        assert run.passed, variant.name

@@ -69,3 +69,17 @@ def test_fit_whitened_problem_is_balanced_at_its_minima():
     np.testing.assert_array_equal(out["converged"], [1.0, 1.0])
     np.testing.assert_allclose(out["norm2"], out["cost"], rtol=1e-6)
     assert np.all(out["loss"] > 0)
+
+
+def test_gradient_descent_path_records_every_step():
+    """gradient_descent_path: steps + 1 records, the first before any step, GD in place."""
+    import torch
+
+    from theorylab.models.deep_linear import gradient_descent_path
+
+    w = [torch.tensor([[2.0]], dtype=torch.float64, requires_grad=True)]
+    path = gradient_descent_path(
+        w, lambda ws: 0.5 * ws[0].square().sum()[None], 0.25, 3, lambda ws: ws[0].item()
+    )
+    np.testing.assert_allclose(path, [2.0, 1.5, 1.125, 0.84375])
+    assert w[0].item() == 0.84375

@@ -23,6 +23,7 @@ EXPECTED_NAMES = {
     "cube",
     "softplus",
     "door",
+    "sin",
 }
 
 X = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
@@ -40,6 +41,7 @@ REFERENCE = {
     "quadratic": [4.0, 0.25, 0.0, 0.25, 4.0],
     "cube": [-8.0, -0.125, 0.0, 0.125, 8.0],
     "softplus": [math.log1p(math.exp(v)) for v in X],
+    "sin": [math.sin(v) for v in X],
     # door(x) = 1.1 sign(x) min(|x|, 2) (arXiv 2302.00401 note): X has |x| = 2 at the knee.
     "door": [-2.2, -0.55, 0.0, 0.55, 2.2],
 }

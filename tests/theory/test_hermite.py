@@ -16,6 +16,7 @@ from theorylab.theory.hermite import (
     HermiteCoefficients,
     hermite_coefficient,
     hermite_coefficients,
+    hermite_coefficients_many,
 )
 
 
@@ -533,3 +534,22 @@ def test_hermite_coefficient_warns_when_not_converged() -> None:
         Activation("step", lambda x: np.sign(x - 0.2)), 1, breakpoints=[0.2]
     )
     assert exact == pytest.approx(2 * math.exp(-0.02) / math.sqrt(2 * math.pi), abs=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "tanh(2x)", "erf", "relu", "sign"])
+def test_many_variances_match_one_at_a_time(activation):
+    """hermite_coefficients_many (one shared rule for a layer of neurons) = the scalar solver."""
+    r = np.geomspace(0.05, 6.0, 37)
+    many = hermite_coefficients_many(activation, r.reshape(37, 1))
+    for i, v in enumerate(r):
+        c = hermite_coefficients(activation, variance=float(v))
+        expected = (c.kappa0, c.kappa1, c.kappa_star, c.second_moment)
+        for got, want in zip(many, expected, strict=True):
+            assert got.shape == (37, 1)
+            assert got[i, 0] == pytest.approx(want, abs=1e-12)
+
+
+def test_many_variances_refuses_bad_variances():
+    with pytest.raises(ValueError, match="variances"):
+        hermite_coefficients_many("tanh", np.array([1.0, 0.0]))
+    assert hermite_coefficients_many("tanh", np.array([]))[0].shape == (0,)

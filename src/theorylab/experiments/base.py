@@ -101,6 +101,7 @@ class Variant:
     name: str
     overrides: Mapping[str, Any]
     description: str
+    seeds: int | None = None  #: seeds of this run at the quick size (default: the experiment's)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ class Experiment:
     def grids(self, params: Any, name: str) -> list[tuple[Any, ...]]:
         """Coordinate values along each axis of observable ``name`` at ``params``."""
         out = []
-        for axis in self.axes.get(name, ()):
+        obs = self.observables.get(name)
+        for axis in obs.axes if obs is not None else ():
             if axis in self.dims:
                 out.append(tuple(self.dims[axis](params)))
             else:
@@ -191,7 +193,8 @@ class Experiment:
 
     def elements(self, params: Any, name: str, value: Any):
         """``(coordinates, scalar)`` of every element of observable ``name``."""
-        return iter_elements(value, self.axes.get(name, ()), self.grids(params, name))
+        obs = self.observables.get(name)
+        return iter_elements(value, obs.axes if obs is not None else (), self.grids(params, name))
 
     def split_theory(self, raw: Observables) -> tuple[Observables, SolverStatus]:
         """Separate the observables from the solver status returned by ``theory``."""

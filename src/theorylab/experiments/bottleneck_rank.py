@@ -275,7 +275,7 @@ def figure(result):
             ax, None, None, d, (norm[0] - kstar * d, norm[1]), marker="o",
             sim_label="R¹_est = ‖θ‖² − k*L (sim)",
         )  # fmt: skip
-    ax.set(xlabel="depth L", ylabel="‖θ‖² − k* L", title="R^(1) estimate vs depth")
+    ax.set(xlabel="depth L", ylabel="‖θ‖² − k* L", title="R⁽¹⁾ estimate vs depth")
     ax.legend(fontsize=7)
     ax = axes[3]
     etas = np.asarray(p.gd_etas, dtype=float)
@@ -314,12 +314,12 @@ EXPERIMENT = Experiment(
     arxiv="2305.19008",
     title="Bottleneck structure in learned features: low-dimension vs regularity tradeoff",
     claim=(
-        "The representation cost of deep ReLU networks expands in depth as L R^(0) + R^(1) + "
-        "R^(2)/L: the bottleneck rank R^(0) plus a regularity term R^(1) that upper-bounds the "
+        "The representation cost of deep ReLU networks expands in depth as L R⁽⁰⁾ + R⁽¹⁾ + "
+        "R⁽²⁾/L: the bottleneck rank R⁽⁰⁾ plus a regularity term R⁽¹⁾ that upper-bounds the "
         "log pseudo-determinant of the Jacobian. At large depth, weight-decayed minimisers "
-        "have a bottleneck structure: almost every weight matrix keeps R^(0) singular values "
+        "have a bottleneck structure: almost every weight matrix keeps R⁽⁰⁾ singular values "
         "near 1 while the others collapse, and the middle representations are "
-        "R^(0)-dimensional. Large learning rates keep the NTK small."
+        "R⁽⁰⁾-dimensional. Large learning rates keep the NTK small."
     ),
     params=Params,
     theory=theory,
@@ -330,7 +330,7 @@ EXPERIMENT = Experiment(
             "median over the middle W_ℓ of #s_i > large_value (theory: k*)", _D
         ),
         "intercept": Observable("a of ‖θ‖²/L = a + b/L through the two deepest depths (k*)"),
-        "slope": Observable("b of the same fit (≈ R^(1))"),
+        "slope": Observable("b of the same fit (≈ R⁽¹⁾)"),
         "rep_rank": Observable(
             "rank of the hidden pre-activations Z_ℓ (theory: k* in the middle)", (*_D, "layer")
         ),
@@ -362,7 +362,7 @@ EXPERIMENT = Experiment(
         Agreement(
             "jac_rank",
             n_sem=0.0,
-            reason="R^(0) ≥ Rank_J (2209.15055, restated in Sec. 1) and the learned function "
+            reason="R⁽⁰⁾ ≥ Rank_J (2209.15055, restated in Sec. 1) and the learned function "
             "keeps Rank_J(f*) = k; exact count at L = 12 (s_i > 1e-2·s_1). Measured: 2, seeds "
             "0–2",
         ),
@@ -371,7 +371,7 @@ EXPERIMENT = Experiment(
             n_sem=0.0,
             where=_deepest,
             reason="bottleneck structure of the weights (Sec. 1, abstract): almost every W_ℓ has "
-            "R^(0) = k* singular values near 1 and the others collapse; k* = k + 1 = 3 here "
+            "R⁽⁰⁾ = k* singular values near 1 and the others collapse; k* = k + 1 = 3 here "
             "(the teacher's c_j positively span R²: a signed latent needs a positive basis). "
             "Exact count at L = 12, median over L/4 < ℓ ≤ 3L/4 of #s_i > 0.5. Measured (seeds "
             "0–2): carried values 1.04–1.18, the others ≤ 0.0023",
@@ -390,9 +390,9 @@ EXPERIMENT = Experiment(
             "intercept",
             n_sem=0.0,
             atol=0.3,
-            reason="depth expansion R(f; L) = L R^(0) + R^(1) + R^(2)/L (Sec. 1) with R^(0) = k*: "
-            "a + b/L through L = 6, 12 is biased by −R^(2)/72; 0.3 < 0.5 still rejects k* ± 1. "
-            "Measured: 2.90, 2.90, 2.94 (b ≈ R^(1): 10.9, 11.1, 10.5), seeds 0–2. An integer "
+            reason="depth expansion R(f; L) = L R⁽⁰⁾ + R⁽¹⁾ + R⁽²⁾/L (Sec. 1) with R⁽⁰⁾ = k*: "
+            "a + b/L through L = 6, 12 is biased by −R⁽²⁾/72; 0.3 < 0.5 still rejects k* ± 1. "
+            "Measured: 2.90, 2.90, 2.94 (b ≈ R⁽¹⁾: 10.9, 11.1, 10.5), seeds 0–2. An integer "
             "prediction: resolution 12–13 % (declared 20 %), i.e. k* ± 1",
             resolution=0.2,
         ),

@@ -18,6 +18,7 @@ exclusion must be explained in the reason, and a check that selects nothing fail
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,9 +79,9 @@ def iter_elements(
         raise ValueError(
             f"observable with axes {tuple(axes)} has shape {arr.shape}, expected {expected}"
         )
-    for idx in np.ndindex(*expected):
-        coords = {a: grids[k][i] for k, (a, i) in enumerate(zip(axes, idx, strict=True))}
-        yield coords, float(arr[idx])
+    # C order of the array = the order of itertools.product over the grids
+    for point, x in zip(itertools.product(*grids), arr.ravel().tolist(), strict=True):
+        yield dict(zip(axes, point, strict=True)), x
 
 
 def element_label(observable: str, coords: Mapping[str, Any]) -> str:

@@ -283,8 +283,8 @@ EXPERIMENT = Experiment(
     title="Feature learning in L2-regularized DNNs: attraction/repulsion and sparsity",
     claim=(
         "With weight decay, the loss of a deep network is a function of its hidden "
-        "representations alone (W_ℓ = Z_ℓ(Z_{ℓ−1}^σ)⁺ at a minimum, loss "
-        "C + λΣTr[K_ℓ(K_{ℓ−1}^σ)⁺]); for ReLU the Gram pairs range over a cone of dimension "
+        "representations alone (W_ℓ = Z_ℓ(Z_(ℓ−1)^σ)⁺ at a minimum, loss "
+        "C + λΣTr[K_ℓ(K_(ℓ−1)^σ)⁺]); for ReLU the Gram pairs range over a cone of dimension "
         "N(N+1), so every local minimum is reachable with at most N(N+1) neurons per layer and "
         "the minimal loss is constant beyond that width. The bound is tight up to a constant: "
         "fitting the complete bipartite graph's matrix Y_N from X = I needs N²/4 hidden neurons, "
@@ -299,7 +299,7 @@ EXPERIMENT = Experiment(
         "min_loss": Observable("minimal loss (theory: the plateau; a bound below N²/4)", _GRID),
         "plateau_width": Observable("width where the plateau starts (theory: N²/4)", _N),
         "max_relative_increase": Observable("max relative increase of min_loss with width", _N),
-        "edges_covered": Observable("edges of K_{N/2,N/2} carrying a neuron", _GRID),
+        "edges_covered": Observable("edges of K_(N/2,N/2) carrying a neuron", _GRID),
         "output_blocks": Observable("mean output entry per kind of entry", (*_GRID, "block")),
         "output_spread": Observable("largest range of output entries within one kind", _GRID),
         "gram_output_gap": Observable("max(‖K_1 − Ŷ‖, ‖K_1^σ − Ŷ‖)/‖Ŷ‖ (Frobenius)", _GRID),
@@ -338,7 +338,7 @@ EXPERIMENT = Experiment(
         Criterion(
             "edges_covered", "==", "edges_covered", where=_on_plateau,
             reason="Props. 13–14: a minimiser has Rank_σ = N²/4, one neuron per edge of "
-            "K_{N/2,N/2}: each edge (e_a + e_b)/√2 carries an active neuron (cosine > 0.99)",
+            "K_(N/2,N/2): each edge (e_a + e_b)/√2 carries an active neuron (cosine > 0.99)",
         ),
         Agreement(
             "output_blocks", n_sem=0.0, atol=OUTPUT_ATOL, where=_on_plateau,
@@ -356,13 +356,13 @@ EXPERIMENT = Experiment(
         Agreement(
             "gram_output_gap", n_sem=0.0, atol=1e-3, where=_on_plateau,
             reason="Sec. 4: with X = I a minimiser has non-negative pre-activations and "
-            "K_1 = K_1^σ = (ŶᵀŶ)^{1/2} = Ŷ; "
+            "K_1 = K_1^σ = (ŶᵀŶ)¹ᐟ² = Ŷ; "
             "allowance √(1e-6) = 1e-3 for a network within 1e-6 of the minimal loss; "
             "measured ≤ 1.3e-4 (seeds 0–2)",
         ),
         Agreement(
             "reformulation_loss_gap", n_sem=0.0, atol=STUDENT_RTOL,
-            reason="Sec. 3.1: W̃_ℓ = W_ℓ(I − P_{ℓ−1}) = 0 at a minimum, so L_λ(W) = L^r(Z) (the "
+            reason="Sec. 3.1: W̃_ℓ = W_ℓ(I − P_(ℓ−1)) = 0 at a minimum, so L_λ(W) = Lʳ(Z) (the "
             "gap is the loss a projection onto the representations saves). Measured 3.5e-10 … "
             "8.0e-5 (seeds 0–2); allowance 1e-3 = the students' precision: they stop at ReLU "
             "kinks, and pruning + re-polishing lowers their loss by up to 7.4e-5",

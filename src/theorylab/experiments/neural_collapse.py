@@ -166,7 +166,7 @@ def train_one(p: Params, seed: int, index: int) -> dict:
     x, y = torch.tensor(x_np), torch.tensor(y_np)
     widths = [x.shape[1], *([p.width] * (depth(p) - 1)), p.classes]
     weights = init_mlp(widths, generator=Streams(EXPERIMENT.slug, seed).torch("init"))
-    probe = depth(p) - 2  # features Z_{L−1}: the last hidden layer of the head
+    probe = depth(p) - 2  # features Z_(L−1): the last hidden layer of the head
 
     def monitor(ws):
         return np.array([m.nc1(head_features(ws, x, p.relu_layers)[0][probe][0], labels)])
@@ -255,7 +255,7 @@ def figure(result):
             steps,
             tr,
             ls="--",
-            label=f"e^(−rt), r = {rate:.3g} (theory)",
+            label=f"e⁻ʳᵗ, r = {rate:.3g} (theory)",
             sim_label=label,
         )
     for ax in axes[:2]:
@@ -279,7 +279,7 @@ def figure(result):
 # The experiment
 # --------------------------------------------------------------------------------------------
 
-#: declared allowance of the GD decay-rate row: the O(η²) remainder η²(G_{ℓ+1}ᵀG_{ℓ+1} −
+#: declared allowance of the GD decay-rate row: the O(η²) remainder η²(G_(ℓ+1)ᵀG_(ℓ+1) −
 #: G_ℓG_ℓᵀ − λ²D) away from an exact critical point (Sec. 4 derivation)
 RATE_RTOL = 0.01
 #: declared allowance of the straight-line law: a relative imbalance ε2 ≈ 0.01 moves log κ by
@@ -310,7 +310,7 @@ EXPERIMENT = Experiment(
     claim=(
         "Networks ending in at least two linear layers and trained with weight decay exhibit "
         "neural collapse end to end: weight decay balances the linear layers (the imbalance "
-        "W_{ℓ+1}ᵀW_{ℓ+1} − W_ℓW_ℓᵀ decays at rate 2λ), and small training error plus balancedness "
+        "W_(ℓ+1)ᵀW_(ℓ+1) − W_ℓW_ℓᵀ decays at rate 2λ), and small training error plus balancedness "
         "collapse the within-class variability of the head features (NC1); a well-conditioned "
         "head makes the class means orthogonal (NC2) and aligned with the last weights (NC3), "
         "with log κ of the class means decreasing linearly along the head."
@@ -323,18 +323,18 @@ EXPERIMENT = Experiment(
             "per-step decay rate of ‖D_ℓ‖_F in GD (mean over pairs)", ("lam",)
         ),
         "kappa_position": Observable(
-            "(log κ(M̄_ℓ) − log κ(M̄_L)) / (log κ(M̄_{L1+1}) − log κ(M̄_L)), interior head ℓ",
+            "(log κ(M̄_ℓ) − log κ(M̄_L)) / (log κ(M̄_(L1+1)) − log κ(M̄_L)), interior head ℓ",
             ("lam", "head"),
         ),
         "nc1": Observable("NC1 = tr Σ_W / tr Σ_B of the features Z_ℓ", ("lam", "layer")),
         "kappa": Observable("κ of the uncentred class means of Z_ℓ (NC2)", ("lam", "layer")),
-        "nc3": Observable("mean_c cos(w_c, μ_c) of W_L and Z_{L−1} (NC3)", ("lam",)),
-        "balancedness": Observable("‖W_{ℓ+1}ᵀW_{ℓ+1} − W_ℓW_ℓᵀ‖_F/‖W_ℓW_ℓᵀ‖_F", ("lam", "pair")),
+        "nc3": Observable("mean_c cos(w_c, μ_c) of W_L and Z_(L−1) (NC3)", ("lam",)),
+        "balancedness": Observable("‖W_(ℓ+1)ᵀW_(ℓ+1) − W_ℓW_ℓᵀ‖_F/‖W_ℓW_ℓᵀ‖_F", ("lam", "pair")),
         "accuracy": Observable("training accuracy", ("lam",)),
         "train_mse": Observable("(1/N) Σ_i ‖f(x_i) − y_i‖²", ("lam",)),
         "negativity": Observable("‖Z̃ − relu(Z̃)‖_op/‖Z̃‖_op of the ReLU layers", ("lam", "relu")),
         "imbalance_trace": Observable("‖D‖_F along GD over its first record", ("lam", "record")),
-        "nc1_trace": Observable("NC1 of Z_{L−1} along GD", ("lam", "record")),
+        "nc1_trace": Observable("NC1 of Z_(L−1) along GD", ("lam", "record")),
     },
     dims={
         "layer": lambda p: tuple(range(1, depth(p) + 1)),
@@ -365,14 +365,14 @@ EXPERIMENT = Experiment(
             atol=5e-6,
             where=_control,
             reason="negative control of Sec. 4: with λ = 0 the law predicts no decay at all "
-            "(D changes only by η²(G_{ℓ+1}ᵀG_{ℓ+1} − G_ℓG_ℓᵀ)); allowance 5e-6 = 1 % of the "
+            "(D changes only by η²(G_(ℓ+1)ᵀG_(ℓ+1) − G_ℓG_ℓᵀ)); allowance 5e-6 = 1 % of the "
             "5e-4 rate of the decayed run. Measured |rate| ≤ 2.1e-9 (imbalance stays ≈ 1)",
         ),
         Criterion(
             "balancedness", "<=", 0.05,
             where=_decayed,
             reason="precondition of Thm 3.1 (balancedness ε2 small), reached by the decay of "
-            "Sec. 4 after 10⁴ GD steps (e^{−5} of the post-Adam imbalance ≈ 1); 0.05 declared. "
+            "Sec. 4 after 10⁴ GD steps (e⁻⁵ of the post-Adam imbalance ≈ 1); 0.05 declared. "
             "Measured 0.008–0.017 (λ = 5e-3, seeds 0–2); 0.96–1.03 at λ = 0 (the control)",
         ),
         Agreement(
@@ -381,7 +381,7 @@ EXPERIMENT = Experiment(
             where=_decayed,
             reason="NC2 propagation (Thm 3.1, Sec. 5): balanced head layers after the first share "
             "singular values, so log κ(M̄_ℓ) falls linearly from ℓ = L1+1 to L, κ(M̄_ℓ) = "
-            "κ(M̄_{L1+1})^{(L−ℓ)/(L2−1)} when M̄_L = I. The finite residual leaves κ(M̄_L) = "
+            "κ(M̄_(L1+1)) raised to (L−ℓ)/(L2−1) when M̄_L = I. The finite residual leaves κ(M̄_L) = "
             "1.009–1.015, so the position is measured between the two ends; 3 sem + 3 % declared "
             "for the measured imbalance ε2 = 0.008–0.017 (first order: ε2 over a log-κ range of "
             "≈ 0.5). Measured 0.4953, 0.4932, 0.5041 (seeds 0–2; mean 0.4976 ± 0.0033) vs 0.5. "
@@ -412,7 +412,7 @@ EXPERIMENT = Experiment(
         Criterion(
             "nc3", ">=", NC3_ALIGNED,
             where=_decayed,
-            reason="NC3 (Thm 3.1): rows of W_L align with the class means of Z_{L−1} when the "
+            reason="NC3 (Thm 3.1): rows of W_L align with the class means of Z_(L−1) when the "
             "head is balanced and well conditioned; 'aligned' declared as cos ≥ 0.9. Measured "
             "0.990, 0.992, 0.983 (λ = 5e-3, seeds 0–2)",
         ),

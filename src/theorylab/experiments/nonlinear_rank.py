@@ -275,7 +275,7 @@ def figure(result):
         lin = (lin[0] / np.asarray(p.linear_depths), lin[1] / np.asarray(p.linear_depths))
     theory_vs_simulation(
         ax, 1.0 / dense, dense_cost, 1.0 / np.asarray(p.linear_depths, dtype=float), lin,
-        color="black", ls="--", lw=1, marker="x", label="linear: L Σ s*^{2/L} / L (theory)",
+        color="black", ls="--", lw=1, marker="x", label="linear: L Σ s*²ᐟᴸ / L (theory)",
         sim_label="linear nets (sim)",
     )  # fmt: skip
     grid = np.linspace(0.0, inv.max() * 1.05, 50)
@@ -352,9 +352,9 @@ EXPERIMENT = Experiment(
     claim=(
         "For networks with a homogeneous activation the representation cost R(f; L) (the "
         "smallest ‖θ‖² computing f, the function-space bias of weight decay) grows linearly "
-        "in depth, and R(f; L)/L converges to a rank R^(0)(f) of the nonlinear function, "
+        "in depth, and R(f; L)/L converges to a rank R⁽⁰⁾(f) of the nonlinear function, "
         "between its Jacobian rank and its bottleneck rank. For linear networks "
-        "R(A; L) = L Σ s_i(A)^{2/L} → L·rank A. Deep L2-regularised networks are thus biased "
+        "R(A; L) = L Σ s_i(A)²ᐟᴸ → L·rank A. Deep L2-regularised networks are thus biased "
         "towards functions with a low-dimensional bottleneck."
     ),
     params=Params,
@@ -381,7 +381,7 @@ EXPERIMENT = Experiment(
         Agreement(
             "jac_rank",
             n_sem=0.0,
-            reason="Sec. 3: R^(0)(f) ≥ Rank_J(f), and the learned function keeps the Jacobian "
+            reason="Sec. 3: R⁽⁰⁾(f) ≥ Rank_J(f), and the learned function keeps the Jacobian "
             "rank of f*, Rank_J(f*) = k (f* factors through the k-dim latent P x); exact count "
             "at L = 12 (s_i > 1e-2·s_1). Measured: 2 and 1, seeds 0–2",
         ),
@@ -398,14 +398,14 @@ EXPERIMENT = Experiment(
             "intercept",
             n_sem=0.0,
             atol=0.3,
-            reason="Sec. 3: R(f; L)/L → R^(0)(f) = k*. The fit a + b/L through L = 6, 12 is "
-            "biased by −R^(2)/72 (1/L term of the depth expansion); 0.3 < 0.5 still rejects "
+            reason="Sec. 3: R(f; L)/L → R⁽⁰⁾(f) = k*. The fit a + b/L through L = 6, 12 is "
+            "biased by −R⁽²⁾/72 (1/L term of the depth expansion); 0.3 < 0.5 still rejects "
             "k* ± 1. Measured: 2.92, 2.88, 2.71 (k* = 3) and 1.97 ×3 (k* = 2), seeds 0–2. "
             "An integer prediction: the rows resolve 13–20 % (declared 25 %), i.e. k* ± 1",
             resolution=0.25,
         ),
-        _closed_form("linear_norm2", "‖θ‖² = L Σ s_i^{2/L}"),
-        _closed_form("linear_loss", "the objective Σ (s_i − m_i)² + λ L Σ s_i^{2/L}"),
+        _closed_form("linear_norm2", "‖θ‖² = L Σ s_i²ᐟᴸ"),
+        _closed_form("linear_loss", "the objective Σ (s_i − m_i)² + λ L Σ s_i²ᐟᴸ"),
     ),
     theory_only={
         "linear_rank": "rank of the deep-linear minimiser (all d values survive at λ = 1e-3); "

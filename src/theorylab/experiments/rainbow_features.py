@@ -68,7 +68,7 @@ class Params(ParamsBase):
     width1: Annotated[_Width, "first hidden width p₁"] = 600
     width2: Annotated[_Width, "second hidden width p₂ (the readout's p)"] = 500
     activation: Annotated[str, Activation(centred=True), "σ of both layers (odd)"] = "tanh"
-    power_law: Annotated[float, Range(0.0, 10.0), "γ of C₁ = diag(k^{−γ}) (rows of W₁)"] = 0.4
+    power_law: Annotated[float, Range(0.0, 10.0), "γ of C₁ = diag(k⁻ᵞ) (rows of W₁)"] = 0.4
     gram_shift: Annotated[float, Positive(1e6), "s in C₂ ∝ (W₁W₁ᵀ + sI)⁻¹ (rows of W₂)"] = 0.5
     second_layer_scale: Annotated[float, Positive(100.0), "factor multiplying W₂"] = 1.5
     teacher_width: Annotated[_Width, "p* of y = θ·σ*(W* x)/√p* + noise·ξ"] = 300
@@ -234,6 +234,8 @@ def figure(result):
         axes[2].plot(grid, th["eg_trained_init"][i], color=c, ls=":", lw=1)
     sim = simulated(result, "eg_opt")
     theory_vs_simulation(axes[1], grid, th["eg_opt"], p.n, sim, color="k", label="theory at λ*")
+    from matplotlib.ticker import NullFormatter
+
     titles = (
         "rainbow net: closed form (—), held-out Ω (--)",
         "optimal λ (points: minimum of a simulated λ-scan)",
@@ -241,6 +243,7 @@ def figure(result):
     )
     for ax, title in zip(axes, titles, strict=True):
         ax.set(xscale="log", yscale="log", xlabel="n (training samples)", title=title)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on a short range
         ax.legend(fontsize=7)
     axes[0].set_ylabel("test error  E(y − θ̂·φ(x))²")
     fig.tight_layout()

@@ -27,6 +27,7 @@ TORCH_ACTIVATIONS: MappingProxyType[str, Callable[[torch.Tensor], torch.Tensor]]
         "abs": torch.abs,
         "quadratic": lambda x: x**2,
         "cube": lambda x: x**3,
+        "sin": torch.sin,
         "softplus": torch.nn.functional.softplus,
         "door": lambda x: DOOR_SLOPE * torch.clamp(x, -DOOR_KNEE, DOOR_KNEE),
     }

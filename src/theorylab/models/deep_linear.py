@@ -8,17 +8,24 @@ by balanced layers, and at a critical point of MSE + λ‖θ‖² the trained la
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from theorylab.models.training import TrainingConfig, TrainingResult, regularized_mse, train
+from theorylab.models.training import (
+    TrainingConfig,
+    TrainingResult,
+    gradient_descent,
+    regularized_mse,
+    train,
+)
 
 __all__ = [
     "DeepLinearFit",
     "fit_whitened_problem",
+    "gradient_descent_path",
     "identity",
     "orthogonal_init",
     "train_deep_linear",
@@ -37,6 +44,30 @@ def weight_product(weights: Sequence[torch.Tensor]) -> torch.Tensor:
     for w in weights[1:]:
         product = w @ product
     return product
+
+
+def gradient_descent_path(
+    weights: list[torch.Tensor],
+    objective: Callable[[list[torch.Tensor]], torch.Tensor],
+    eta: float,
+    steps: int,
+    record: Callable[[list[torch.Tensor]], np.ndarray],
+) -> np.ndarray:
+    """Full-batch GD (:func:`theorylab.models.training.gradient_descent`, in place) recording
+    ``record(weights)`` before the first step and after every step.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``steps + 1`` records stacked along a new first axis.
+    """
+    with torch.no_grad():
+        out = [np.asarray(record(weights))]
+    for _ in range(steps):
+        gradient_descent(weights, objective, eta, 1)
+        with torch.no_grad():
+            out.append(np.asarray(record(weights)))
+    return np.stack(out)
 
 
 def orthogonal_init(width: int, depth: int, generator: torch.Generator, *, batch: int = 1):

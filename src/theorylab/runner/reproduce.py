@@ -20,12 +20,16 @@ __all__ = ["reproduce", "reproduction_plan"]
 
 def reproduction_plan(
     experiments: Iterable[Experiment],
-) -> list[tuple[Experiment, str, dict]]:
-    """(experiment, variant, overrides) of every run of the reproduction, in catalogue order."""
+) -> list[tuple[Experiment, str, dict, int | None]]:
+    """(experiment, variant, overrides, quick-size seeds or None for the experiment's) of every
+    run of the reproduction, in catalogue order."""
     return [
         spec
         for exp in experiments
-        for spec in [(exp, "main", {}), *((exp, v.name, dict(v.overrides)) for v in exp.variants)]
+        for spec in [
+            (exp, "main", {}, None),
+            *((exp, v.name, dict(v.overrides), v.seeds) for v in exp.variants),
+        ]
     ]
 
 
@@ -39,28 +43,32 @@ def reproduce(
     progress: bool = False,
 ) -> tuple[list[RunResult], Path]:
     """Run every check of the experiments (all by default), save the results under ``out`` and
-    write the HTML report. Returns the results and the report's index path."""
+    write the HTML report. Returns the results and the report's index path.
+
+    Each run's result is written as soon as it ends, so an interrupted reproduction keeps what
+    it finished (``theorylab report`` renders it)."""
     from tqdm.auto import tqdm
 
     exps = [get(s) for s in slugs] if slugs else list(all_experiments().values())
     plan = reproduction_plan(exps)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     results = []
     bar = tqdm(plan, desc="reproduce", disable=not progress, leave=False, dynamic_ncols=True)
-    for exp, variant, overrides in bar:
+    for exp, variant, overrides, seeds in bar:
         bar.set_postfix_str(f"{exp.slug} ({variant})")
         results.append(
             run(
                 exp,
                 overrides,
                 preset=preset,
+                seeds=seeds if preset == "quick" else None,
                 executor=executor,
                 progress=progress,
                 variant=variant,
                 device=device,
             )
         )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_results(out, results)
+        save_results(out, results[-1:])  # each run is kept as soon as it ends
     index = write_report(out, {e.slug: e for e in exps} | all_experiments())
     return results, index

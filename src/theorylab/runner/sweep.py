@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from theorylab._version import __version__
 from theorylab.experiments.base import Experiment, make_params, params_to_dict
+from theorylab.runner.consolidate import consolidated_frame, stored_keys
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.progress import run_tasks
 from theorylab.runner.registry import get, unregistered
@@ -107,7 +109,7 @@ def sweep(
     tasks = list({t.key: t for t in all_tasks}.values())
     st = Store(Path(store))
     st.clean_temporary(exp.slug)
-    done = st.keys(exp.slug)
+    done = stored_keys(st, exp.slug)
     todo = [t for t in tasks if t.key not in done]
     failed: list[str] = []
     unconverged = 0
@@ -156,41 +158,96 @@ def load(
     records of the experiment's current protocol are returned unless ``all_protocols``.
     """
     exp = get(experiment)
-    rows: list[dict[str, Any]] = []
-    for rec in Store(Path(store)).records(exp.slug):
-        if not all_protocols and rec.get("protocol", 1) != exp.protocol:
-            continue
-        p = make_params(exp.params, rec["params"])
-        fixed = {
-            k: (v[0] if isinstance(v, list) and len(v) == 1 else v)
-            for k, v in rec["params"].items()
-        }
-        fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
-        converged = rec.get("solver", {}).get("converged") if rec["kind"] == "theory" else None
-        for name, value in rec["observables"].items():
-            for coords, x in _elements(exp, p, name, value):
-                rows.append(
-                    {
-                        "kind": rec["kind"],
-                        "seed": rec["seed"],
-                        **fixed,
-                        **coords,
-                        "observable": name,
-                        "value": x,
-                        "converged": converged,
-                        "protocol": rec.get("protocol", 1),
-                        "key": rec["key"],
-                    }
-                )
-    columns = ["kind", "seed", "observable", "value", "converged", "protocol", "key"]
-    df = pd.DataFrame(rows, columns=None if rows else columns)
-    if rows:
-        df["seed"] = df["seed"].astype("Int64")
-    return df
+    tag = f"{'all' if all_protocols else f'p{exp.protocol}'}-{__version__}-{_ROWS_FORMAT}"
+    return consolidated_frame(
+        Store(Path(store)),
+        exp.slug,
+        tag,
+        lambda rec: _record_rows(exp, rec, all_protocols),
+        _frame,
+        _arranged,
+    )
 
 
-def _elements(exp: Experiment, params: Any, name: str, value: Any):
+_ROWS_FORMAT = 1  # bump when the rows of a record change: cached rows are then rebuilt
+
+
+def _record_rows(
+    exp: Experiment, rec: dict[str, Any], all_protocols: bool
+) -> dict[str, list[Any]] | None:
+    """The rows of one record in :func:`load`'s frame, as columns of equal length (None for
+    another protocol or a record without elements)."""
+    if not all_protocols and rec.get("protocol", 1) != exp.protocol:
+        return None
+    p = make_params(exp.params, rec["params"])
+    fixed = {
+        k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in rec["params"].items()
+    }
+    fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
+    blocks = [_element_columns(exp, p, name, value) for name, value in rec["observables"].items()]
+    n = sum(len(b["value"]) for b in blocks)
+    if n == 0:
+        return None
+    axes = list(dict.fromkeys(a for b in blocks for a in b if a not in ("observable", "value")))
+    # an element without one of the axes takes the parameter's single value there, if any
+    cols = {
+        a: [x for b in blocks for x in (b.get(a) or [fixed.get(a)] * len(b["value"]))]
+        for a in axes
+    }
+    cols["observable"] = [x for b in blocks for x in b["observable"]]
+    cols["value"] = [x for b in blocks for x in b["value"]]
+    converged = rec.get("solver", {}).get("converged") if rec["kind"] == "theory" else None
+    constant = {
+        "kind": rec["kind"],
+        "seed": rec["seed"],
+        **{k: v for k, v in fixed.items() if k not in cols},
+        "converged": converged,
+        "protocol": rec.get("protocol", 1),
+        "key": rec["key"],
+    }
+    return cols | {k: [v] * n for k, v in constant.items()}
+
+
+_HEAD = ["kind", "seed"]
+_TAIL = ["observable", "value", "converged", "protocol", "key"]
+
+
+def _frame(chunks: list[dict[str, list[Any]]]) -> pd.DataFrame:
+    """One frame of the records' column chunks (a column a chunk lacks is None there)."""
+    if not chunks:
+        return pd.DataFrame(columns=_HEAD + _TAIL)
+    names = list(dict.fromkeys(k for chunk in chunks for k in chunk))
+    columns: dict[str, list[Any]] = {k: [] for k in names}
+    for chunk in chunks:
+        n = len(chunk["value"])
+        for k in names:
+            columns[k].extend(chunk.get(k) or [None] * n)
+    df = pd.DataFrame(columns)
+    df["seed"] = df["seed"].astype("Int64")
+    return _arranged(df)
+
+
+def _arranged(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns in one order whatever the order of the rows: kind, seed, the parameters and
+    coordinates by name, then observable, value, converged, protocol, key."""
+    fixed = set(_HEAD + _TAIL)
+    columns = _HEAD + sorted(c for c in df.columns if c not in fixed) + _TAIL
+    return df if list(df.columns) == columns else df[columns]
+
+
+def _element_columns(exp: Experiment, params: Any, name: str, value: Any) -> dict[str, list]:
+    """The elements of one observable as columns: its axes' coordinates, name, value. A value
+    whose shape does not match its declared axes is kept whole, in one row."""
+    obs = exp.observables.get(name)
+    axes = obs.axes if obs is not None else ()
     try:
-        yield from exp.elements(params, name, np.asarray(value, dtype=float))
+        arr = np.asarray(value, dtype=float)
+        grids = exp.grids(params, name)
+        if arr.shape != tuple(len(g) for g in grids):
+            raise ValueError(name)
     except (ValueError, TypeError):
-        yield {}, value
+        return {"observable": [name], "value": [value]}
+    points = list(itertools.product(*grids))  # C order, as arr.ravel()
+    cols = {a: [pt[k] for pt in points] for k, a in enumerate(axes)}
+    flat = arr.ravel().tolist()
+    return cols | {"observable": [name] * len(flat), "value": flat}

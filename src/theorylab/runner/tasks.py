@@ -150,5 +150,7 @@ def _execute(task: Task, exp: Any, params: Any, store_root: str | None) -> dict[
     if store_root is not None:
         from theorylab.runner.store import Store
 
-        Store(Path(store_root)).write(record)
+        # a theory record costs milliseconds to recompute, less than its fsync: it is written
+        # atomically but not forced to disk (see Store.write for what that trades)
+        Store(Path(store_root)).write(record, fsync=task.kind == "simulation")
     return record

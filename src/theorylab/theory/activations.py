@@ -77,6 +77,7 @@ ACTIVATIONS: Mapping[str, Callable[[np.ndarray], np.ndarray]] = types.MappingPro
         "relu": _relu,
         "sigmoid": special.expit,
         "sign": np.sign,
+        "sin": np.sin,
         "softplus": _softplus,
         "tanh": np.tanh,
     }
@@ -88,7 +89,7 @@ ACTIVATIONS: Mapping[str, Callable[[np.ndarray], np.ndarray]] = types.MappingPro
 TORCH_NAMES: frozenset[str] = frozenset(ACTIVATIONS)
 
 #: Odd activations: E σ(z) = 0 exactly for any centred Gaussian z, at any input scale.
-ODD_NAMES: frozenset[str] = frozenset({"cube", "door", "erf", "linear", "sign", "tanh"})
+ODD_NAMES: frozenset[str] = frozenset({"cube", "door", "erf", "linear", "sign", "sin", "tanh"})
 
 
 def _check_scale(scale: float, where: str) -> float:

@@ -42,7 +42,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorylab.theory.hermite import ActivationLike, hermite_coefficients
+from theorylab.theory.hermite import (
+    ActivationLike,
+    hermite_coefficients,
+    hermite_coefficients_many,
+)
 from theorylab.theory.ridge import FeatureMoments, Spectrum
 
 __all__ = [
@@ -114,14 +118,9 @@ def _constants(activation: ActivationLike, r: float) -> LayerConstants:
 
 
 def _per_neuron_constants(activation: ActivationLike, r: np.ndarray) -> LayerConstants:
-    # One coefficient evaluation per distinct variance (exact duplicates share it).
+    # One shared quadrature for the whole layer (exact duplicates evaluated once).
     uniq, inverse = np.unique(r, return_inverse=True)
-    rows = []
-    for v in uniq:
-        c = hermite_coefficients(activation, variance=float(v))
-        rows.append((c.kappa0, c.kappa1, c.kappa_star, c.second_moment))
-    table = np.array(rows)
-    k0, k1, ks, m2 = (table[inverse, j] for j in range(4))
+    k0, k1, ks, m2 = (a[inverse] for a in hermite_coefficients_many(activation, uniq))
     return LayerConstants(r, k0, k1, ks, m2)
 
 
@@ -185,8 +184,12 @@ def propagate(
                 f"layer {ell + 1}: weight of shape {w.shape} does not act on dimension "
                 f"{omega.shape[0]}"
             )
-        tilde = w @ omega @ w.T
-        tilde = 0.5 * (tilde + tilde.T)
+        scale = _identity_scale(omega) if ell == 0 else None
+        if scale is None:
+            tilde = w @ omega @ w.T
+            tilde = 0.5 * (tilde + tilde.T)
+        else:  # Ω_0 = c I (every paper here): c W Wᵀ, a symmetric rank-k product (BLAS syrk)
+            tilde = scale * (w @ w.T)
         width = w.shape[0]
         if variance == "per_neuron":
             c = _per_neuron_constants(act, np.clip(np.diag(tilde).copy(), 1e-300, None))
@@ -196,7 +199,7 @@ def propagate(
             new[np.diag_indices(width)] = 0.0
             new += np.outer(k0, k0)
             new[np.diag_indices(width)] = np.asarray(c.second_moment)
-            phi = None if phi is None else _scale_rows(k1, w @ phi)
+            phi = None if phi is None else _scale_rows(k1, _apply(w, phi, ell))
         else:
             r = float(np.trace(tilde)) / width if variance == "trace" else r_pop
             c = _constants(act, r)
@@ -204,7 +207,7 @@ def propagate(
             new[np.diag_indices(width)] += c.kappa_star**2
             if c.kappa0 != 0.0:
                 new += c.kappa0**2
-            phi = None if phi is None else c.kappa1 * (w @ phi)
+            phi = None if phi is None else c.kappa1 * _apply(w, phi, ell)
             if ell + 1 < len(weights):
                 r_pop = weight_variances[ell + 1] * width * float(c.second_moment)
         omega = new
@@ -213,6 +216,20 @@ def propagate(
         if phi is not None:
             crosses.append(phi)
     return Propagation(tuple(omegas), tuple(crosses) if cross0 is not None else None, tuple(consts))
+
+
+def _identity_scale(m: np.ndarray) -> float | None:
+    """c if the square matrix ``m`` is exactly c·I, else None (an O(p²) check)."""
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        return None
+    c = float(m[0, 0])
+    return c if np.array_equal(m, c * np.eye(m.shape[0])) else None
+
+
+def _apply(w: np.ndarray, phi: np.ndarray, ell: int) -> np.ndarray:
+    """W Φ, skipping the product when Φ_0 = c I (e.g. Φ_0 = κ1* I_d of a random target)."""
+    scale = _identity_scale(phi) if ell == 0 else None
+    return w @ phi if scale is None else scale * w
 
 
 def _scale_rows(scale: np.ndarray, m: np.ndarray) -> np.ndarray:

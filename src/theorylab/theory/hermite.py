@@ -44,7 +44,12 @@ from theorylab.theory.gaussian import (
     gauss_hermite,
 )
 
-__all__ = ["HermiteCoefficients", "hermite_coefficient", "hermite_coefficients"]
+__all__ = [
+    "HermiteCoefficients",
+    "hermite_coefficient",
+    "hermite_coefficients",
+    "hermite_coefficients_many",
+]
 
 ActivationLike = str | Activation | Callable[[np.ndarray], np.ndarray]
 
@@ -429,6 +434,89 @@ def hermite_coefficients(
         converged=converged,
         method=method,
     )
+
+
+def hermite_coefficients_many(
+    activation: ActivationLike,
+    variances: np.ndarray,
+    *,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(kappa0, kappa1, kappa_star, E phi**2)`` of one activation at many variances at once.
+
+    The same coefficients as :func:`hermite_coefficients` called per variance (to its
+    tolerance), for a whole layer of neurons with their own pre-activation variances (the
+    per-neuron recursion of arXiv 2402.13999, Thm. 3.5): closed forms elementwise, otherwise
+    one nested trapezoidal rule whose rows are the three moments of every variance, refined
+    together until every row meets ``atol + rtol |value|``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``kappa0, kappa1, kappa_star, second_moment``, each of the shape of ``variances``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive or non-finite variance, or a negative ``kappa_star**2`` beyond
+        round-off and the quadrature's error estimate.
+    """
+    act = parse_activation(activation)
+    r = np.asarray(variances, dtype=float)
+    shape, r = r.shape, r.ravel()
+    if r.size == 0:
+        empty = np.empty(shape)
+        return empty, empty.copy(), empty.copy(), empty.copy()
+    if not np.all(np.isfinite(r)) or np.any(r <= 0):
+        raise ValueError("variances must be finite and > 0")
+    rtol, atol, max_nodes = _check_accuracy_options(rtol, atol, max_nodes)
+    if _closed_form(act, float(r[0])) is not None:
+        table = np.array([_closed_form(act, float(v)) for v in r])
+        k0, k1, second = table.T
+        error = _CLOSED_FORM_ROUNDOFF * np.maximum(np.maximum(np.abs(k0), np.abs(k1)), second)
+    else:
+        m, sd = r.size, np.sqrt(r)
+
+        def integrand(g: np.ndarray) -> np.ndarray:
+            values = np.asarray(act(sd[:, None] * g[None, :]), dtype=float)
+            values = np.broadcast_to(values, (m, g.size))
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"activation {act.spec!r} is not finite on the quadrature nodes")
+            weighted = values * _standard_density(g)
+            return np.concatenate([weighted, g * weighted, values * weighted])
+
+        row_atol = np.concatenate([np.full(m, atol), atol * sd, np.full(m, atol)])
+        what = f"activation {act.spec!r}"
+        result = _integrate_real_line(
+            integrand, rtol=rtol, atol=row_atol, max_nodes=max_nodes, what=what
+        )
+        k0, k1, second = result.value[:m], result.value[m : 2 * m] / sd, result.value[2 * m :]
+        err = result.error
+        error = np.maximum(np.maximum(err[:m], err[m : 2 * m] / sd), err[2 * m :])
+        if not result.converged:
+            worst = int(np.argmax(error))
+            _warn_not_converged(
+                f"hermite_coefficients_many({act.spec!r}, variance={r[worst]:g})",
+                float(error[worst]),
+                result.nodes,
+                rtol,
+                atol,
+            )
+    star2 = second - k0**2 - r * k1**2
+    allowed = np.maximum(
+        _KAPPA_STAR_ROUNDOFF * np.maximum(1.0, second),
+        error * (1 + 2 * np.abs(k0) + 2 * r * np.abs(k1)) + error**2 * (1 + r),
+    )
+    if np.any(star2 < -allowed):
+        bad = int(np.argmin(star2 + allowed))
+        raise ValueError(
+            f"negative kappa_star**2 = {star2[bad]:.3e} for activation {act.spec!r} "
+            f"(variance {r[bad]:g})"
+        )
+    kappa_star = np.sqrt(np.clip(star2, 0.0, None))
+    return tuple(a.reshape(shape) for a in (k0, k1, kappa_star, second))  # type: ignore[return-value]
 
 
 def _normalised_hermite(order: int, g: np.ndarray, start: np.ndarray) -> np.ndarray:

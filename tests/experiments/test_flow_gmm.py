@@ -1,0 +1,47 @@
+"""flow_gmm (arXiv 2310.03575): validation, schemes, theory vs a small simulation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import theorylab as tl
+from theorylab.experiments import flow_gmm as fg
+
+EXP = fg.EXPERIMENT
+
+
+def test_bad_settings_are_refused():
+    for bad in ({"n": (4,)}, {"n": (4, 30_000)}, {"scheme": "rk4"}, {"sigma": 0.0},
+                {"steps": 1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            EXP.make_params(bad)
+
+
+def test_schemes_and_rate():
+    cont = fg.theory(fg.Params())
+    euler = fg.theory(fg.Params(scheme="euler"))
+    ratio = euler["distance"] / cont["distance"]
+    assert np.all((ratio > 0.96) & (ratio < 0.98))  # the paper's 100 Euler steps: 2.5–3 % low
+    assert -1.0 < cont["slope"] < -0.95
+    assert np.all(cont["distance"] > cont["distance_bo"])
+
+
+def test_small_simulation_agrees_with_theory():
+    """d = 4000, 3 training sets: D_n within 6 % (finite-d window ≈ 2 % plus noise)."""
+    p = fg.Params(d=4000, samples=200, n=(4, 16))
+    th = fg.theory(p)
+    sims = [fg.simulate(p, seed) for seed in range(3)]
+    dist = np.mean([s["distance"] for s in sims], axis=0)
+    np.testing.assert_allclose(dist, th["distance"], rtol=0.06)
+    spread = np.mean([s["spread"] for s in sims], axis=0)
+    np.testing.assert_allclose(spread, th["spread"], rtol=0.01)
+
+
+def test_smoke_run_and_figure():
+    result = tl.run(EXP.slug, EXP.smoke, seeds=1)
+    assert result.checks
+    assert len(fg.figure(result).axes) == 2
+    assert len(fg.figure(dataclasses.replace(result, simulation=None)).axes) == 2
