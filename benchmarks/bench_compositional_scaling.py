@@ -1,6 +1,7 @@
-"""Speed of compositional_scaling (arXiv 2407.05664): one full-batch Adam step of the batch of
-deep AccNets of a quick seed (3 cases × 4 sizes, masked to N ≤ 512) against the raw matrix
-products of that step, measured in the same run; the GP data of one seed; theory() per call.
+"""Speed of compositional_scaling (arXiv 2407.05664): one full-batch Adam step of the largest
+training job of a quick seed (the deep AccNets of every (case, λ) at N = max n_train) against the
+raw matrix products of that step, measured in the same run; the GP data of one seed; theory()
+per call.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_compositional_scaling.py``.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from theorylab.experiments import compositional_scaling as cs
-from theorylab.models.accnet import accnet_objective, init_accnet
+from theorylab.models.accnet import accnet_forward, init_accnet
 from timing import best_of
 
 STEPS = 20
@@ -19,18 +20,18 @@ STEPS = 20
 def main() -> None:
     torch.set_num_threads(1)
     p = cs.Params()
-    n, batch = max(p.n_train), len(p.nu_g) * len(p.n_train)
-    dims = [p.d_in, *([p.outer] * (p.blocks - 1)), p.d_out]
-    widths = [p.inner] * p.blocks
+    n, batch = max(p.n_train), len(p.nu_g) * len(p.lams)
+    dims, widths = cs._layout(p, "deep")
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(n, p.d_in, generator=g), torch.randn(batch, n, p.d_out, generator=g)
-    mask = torch.ones(batch, n)
+    lam = torch.full((batch,), 1e-3)
     params = init_accnet(dims, widths, batch=batch, generator=g)
     opt = torch.optim.Adam(params, lr=1e-3)
 
     def steps():
         for _ in range(STEPS):
-            loss = accnet_objective(params, x, y, mask, p.lam).sum()
+            mse = (accnet_forward(params, x) - y).square().sum(-1).mean(-1)
+            loss = (mse + lam * sum(q.square().flatten(1).sum(1) for q in params)).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -56,7 +57,7 @@ def main() -> None:
     print(f"Adam step, {batch} deep AccNets on N = {n} (float32): {t_step * 1e3:.2f} ms")
     print(f"its raw bmm products:                      {t_mm * 1e3:.2f} ms "
           f"(step / matmuls = {t_step / t_mm:.1f}×)")  # fmt: skip
-    print(f"GP data of one seed (3 cases, {n + p.n_test} points): {t_data:.2f} s")
+    print(f"GP data of one seed ({len(p.nu_g)} cases, {n + p.n_test} points): {t_data:.2f} s")
     print(f"theory() per call: {t_theory * 1e3:.3f} ms")
 
 

@@ -45,3 +45,11 @@ def test_accnet_forward_and_masked_objective():
     loss = accnet_objective(ps, x, y, mask, 0.0)
     out = accnet_forward(ps, x)
     assert loss[0] == pytest.approx(float(out[0, :3].square().mean()), rel=1e-5)
+
+
+def test_frobenius_product_baseline():
+    from theorylab.measure.complexity import frobenius_product_bound
+
+    blocks = [(np.eye(2) * 2.0, np.zeros(2), np.ones((1, 2)))]
+    # ‖V‖_F ‖W‖_F = 2√2 · √2 = 4; r = 3, N = 9: 3 · 4 / 3
+    assert frobenius_product_bound(blocks, 3.0, 9) == pytest.approx(4.0)

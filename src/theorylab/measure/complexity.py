@@ -11,6 +11,11 @@ the input radius. Here R_ℓ is bounded by the path norm Σ_i ‖W_{·i}‖ ‖(
 ‖W_ℓ‖_op ‖V_ℓ‖_op; d_ℓ is the numerical rank of W_ℓ (s_i > rtol · s_1, the authors' 0.1) for the
 inner outer-dimensions, the true d_0 and d_L at the ends. Nothing depends on the inner widths
 w_ℓ: splitting a neuron into two copies scaled by 1/√2 leaves every term unchanged.
+
+:func:`frobenius_product_bound` is the plain product-of-norms baseline r Π_ℓ ‖V_ℓ‖_F ‖W_ℓ‖_F/√N
+(a Neyshabur-type norm bound, no F1 structure): it is also unchanged by splitting neurons, but on
+separately trained networks of different widths it follows the weights' total mass, which a
+weak weight decay leaves to grow with the width.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 
 from theorylab.measure.spectra import numerical_rank, singular_values, to_numpy
 
-__all__ = ["BlockComplexity", "accnet_bound", "block_complexity"]
+__all__ = ["BlockComplexity", "accnet_bound", "block_complexity", "frobenius_product_bound"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,9 @@ def accnet_bound(
         p.f1 / p.lipschitz * np.sqrt(dims[i] + dims[i + 1]) for i, p in enumerate(parts)
     ]
     return float(radius * np.prod(lips) * np.sum(terms) / np.sqrt(n))
+
+
+def frobenius_product_bound(blocks: Sequence[tuple], radius: float, n: int) -> float:
+    """r Π_ℓ ‖V_ℓ‖_F ‖W_ℓ‖_F / √N of one AccNet ``[(V_ℓ, b_ℓ, W_ℓ)]`` (biases left out)."""
+    norms = [np.linalg.norm(to_numpy(v)) * np.linalg.norm(to_numpy(w)) for v, _, w in blocks]
+    return float(radius * np.prod(norms) / np.sqrt(n))
