@@ -320,7 +320,7 @@ EXPERIMENT = Experiment(
         "Deep networks can learn compositions f* = h∘g of functions with bounded F1 norm: a "
         "covering-number bound that depends on the F1 norms, Lipschitz constants and outer "
         "dimensions of the blocks of an accordion network, but not on its widths, gives the "
-        "rate N^(−r), r = min(1/2, ν_g/d_in, ν_h/d_mid), set by the harder of 'g in d_in "
+        "rate N^−r, r = min(1/2, ν_g/d_in, ν_h/d_mid), set by the harder of 'g in d_in "
         "dimensions' and 'h in d_mid dimensions', with phase transitions between the regimes; "
         "a shallow network pays for the roughness of f* in all d_in dimensions."
     ),
@@ -377,7 +377,7 @@ EXPERIMENT = Experiment(
             1.0,
             atol=0.2,
             where=lambda p, c: bool(in_f1(p)[c["case"]]),
-            reason="Theorem 1: the complexity r Π ρ_ℓ Σ (R_ℓ/ρ_ℓ) √(d_{ℓ−1}+d_ℓ)/√N has no "
+            reason="Theorem 1: the complexity r Π ρ_ℓ Σ (R_ℓ/ρ_ℓ) √(d_(ℓ−1) + d_ℓ)/√N has no "
             "inner width in it, so regularised minimisers of one problem at widths w and 2w "
             "have the same bound; ±20 % is a declared allowance for two separately trained "
             "networks that are not exact minimisers (5000 Adam steps, λ = 1e-2). Checked where "

@@ -180,7 +180,7 @@ def train_leak(p: Params, seed: int, leak: float) -> dict:
     dt = 1.0 / p.depth
     mid = _middle(p.depth)
     crit = np.array([geo.stationarity(w[i], a[i], b[i + 1], leak) for i in range(p.depth)])
-    kinks = geo.kink_count(a[1:-1], KINK_RTOL)  # the ReLU inputs A_1 … A_{L−1}
+    kinks = geo.kink_count(a[1:-1], KINK_RTOL)  # the ReLU inputs A_1 … A_(L−1)
     ham = np.array([geo.hamiltonian(a[i], b[i], leak) for i in range(p.depth + 1)])
     coi = np.array([geo.coi(ai, p.gamma0) for ai in a])
     kin = np.array([np.nan] + [geo.k_norm2((a[i] - a[i - 1]) / dt, a[i], p.gamma0) / (2 * leak)
@@ -315,19 +315,19 @@ EXPERIMENT = Experiment(
         "bottleneck_dim": Observable("k* = k + 1: dimension of the non-negative bottleneck"),
         "min_srank": Observable("min over layers of the nuclear stable rank of A_ℓ", _L),
         "srank_ratio": Observable("min_srank at the largest L̃ / min_srank at the smallest"),
-        "weight_gap": Observable("s_{k*}/s_{k*+1} of the middle W_ℓ (median spectrum)", _L),
+        "weight_gap": Observable("s_k*/s_(k*+1) of the middle W_ℓ (median spectrum)", _L),
         "weight_top": Observable("median top singular values of the middle W_ℓ",
                                  (*_L, "singular_index")),
         "stationarity": Observable("max over middle layers of ‖W − L̃Bσ(A)ᵀ‖/‖W‖", _L),
         "h_spread_ratio": Observable("spread of H / min(spread kinetic, spread potential) over "
                                      "the middle nodes (meaningful only where stationarity "
                                      "< 0.05)", _L),
-        "kinks": Observable("pre-activations of A_1 … A_{L−1} at |A| ≤ 1e-6 max|A|", _L),
+        "kinks": Observable("pre-activations of A_1 … A_(L−1) at |A| ≤ 1e-6 max|A|", _L),
         "h_scaled": Observable("−(2/L̃) median of H over the middle nodes", _L),
         "data_cost": Observable("train cost C(A_1) (output variance 1)", _L),
         "srank": Observable("nuclear stable rank of A_ℓ", _LN),
-        "coi": Observable("stable Cost of Identity ‖A_ℓ‖²_{K+γI}", _LN),
-        "kinetic": Observable("stable kinetic energy (1/(2L̃))‖∂A‖²_{K+γI}", _LN),
+        "coi": Observable("stable Cost of Identity ‖A_ℓ‖² in the K + γI norm", _LN),
+        "kinetic": Observable("stable kinetic energy (1/(2L̃))‖∂A‖² in the K + γI norm", _LN),
         "ham": Observable("Hamiltonian H(A_ℓ, B_ℓ)", _LN),
         "adaptive_rho": Observable("adaptive layer steps ρ_ℓ ∝ 1/speed", (*_L, "layer")),
     },
@@ -340,7 +340,7 @@ EXPERIMENT = Experiment(
         Criterion(
             "data_cost", "<=", 0.5,
             reason="guard (the paper's effective-depth symmetry: too large λ or L̃ "
-            "gives the trivial zero solution, the signal decays like e^{−L̃}): the fit must "
+            "gives the trivial zero solution, the signal decays like exp(−L̃)): the fit must "
             "explain at least half of the output variance 1. Measured 0.0053, 0.0056, 0.0037 "
             "(L̃ = 1) and 0.034, 0.0013, 0.0007 (L̃ = 6), seeds 0–2; with λ = 2e-3 seed 1 "
             "collapsed at L̃ = 6 (cost 1.000)",
@@ -362,14 +362,14 @@ EXPERIMENT = Experiment(
         Criterion(
             "weight_gap", ">=", 3.0, where=_largest,
             reason="bottleneck in the weights (Fig. 1b): at large L̃ the middle W_ℓ carry k* "
-            "large singular values; declared allowance s_{k*}/s_{k*+1} ≥ 3 (a clear gap). Measured "
+            "large singular values; declared allowance s_k*/s_(k*+1) ≥ 3 (a clear gap). Measured "
             "4.8, 53, 14.5 at L̃ = 6, seeds 0–2 (spectra [15.9, 11.1, 2.2, 0.45], [10.9, 10.4, "
             "2.9, 0.06], [9.8, 9.0, 0.75, 0.05]: the k = 2 latent directions and a weaker third)",
         ),
         Criterion(
             "weight_gap", "<=", 2.0, where=lambda p, c: c["leaks"] == min(p.leaks),
             reason="control (Fig. 1): at L̃ = 1 there is no bottleneck, so no gap at k*; "
-            "declared allowance s_{k*}/s_{k*+1} ≤ 2 (no clear gap). Measured 1.34, 1.64, 1.25, "
+            "declared allowance s_k*/s_(k*+1) ≤ 2 (no clear gap). Measured 1.34, 1.64, 1.25, "
             "seeds 0–2",
         ),
     ),
