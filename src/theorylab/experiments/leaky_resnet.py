@@ -149,17 +149,12 @@ def task(p: Params, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _normalise(x), _normalise(y), v
 
 
-def _middle(depth: int) -> np.ndarray:
-    """Layers L/4 < ℓ ≤ 3L/4 (1-based)."""
-    ell = np.arange(1, depth + 1)
-    return (ell > depth / 4) & (ell <= 3 * depth / 4)
-
-
 def train_leak(p: Params, seed: int, leak: float) -> dict:
     """Train one Leaky ResNet at effective depth ``leak``; measure the geodesic quantities."""
     import torch
 
     from theorylab.measure import geodesic as geo
+    from theorylab.measure.bottleneck import middle_layers
     from theorylab.models.leaky_resnet import leaky_loss, momenta, uniform_steps
     from theorylab.models.training import TrainingConfig, train
     from theorylab.seeding import Streams
@@ -178,7 +173,7 @@ def train_leak(p: Params, seed: int, leak: float) -> dict:
     b = [m[0].numpy() for m in moms]
     w = weights.detach()[0].numpy()
     dt = 1.0 / p.depth
-    mid = _middle(p.depth)
+    mid = middle_layers(p.depth, p.depth)  # layers L/4 < ℓ ≤ 3L/4
     crit = np.array([geo.stationarity(w[i], a[i], b[i + 1], leak) for i in range(p.depth)])
     kinks = geo.kink_count(a[1:-1], KINK_RTOL)  # the ReLU inputs A_1 … A_(L−1)
     ham = np.array([geo.hamiltonian(a[i], b[i], leak) for i in range(p.depth + 1)])
