@@ -268,7 +268,7 @@ class ClusterGeometry:
             raise np.linalg.LinAlgError("prior side: the matrix is not positive definite")
         # potrf (clean) zeroed the upper triangle and potri fills the lower one only: with
         # G = L + Lₛᵀ (Lₛ the strict lower part), G ∘ G = L ∘ L + (Lₛ ∘ Lₛ)ᵀ, no symmetrisation
-        low = g
+        low = g  # the lower triangle of G; the upper one is zero
         diag = np.diag(low).copy()
         gmu = low @ mu + low.T @ mu - diag * mu
         ll = low * low
@@ -485,7 +485,6 @@ def solve_saddle_point(
     tol: float = 1e-9,
     damping: float = 0.5,
     max_iter: int = 2000,
-    start: np.ndarray | None = None,
 ) -> DAEStatistics:
     """Solve the saddle-point equations of 2305.11041 (Sec. 3) on a grid.
 
@@ -498,14 +497,11 @@ def solve_saddle_point(
     shape = alpha.shape
     sig2 = geometry.sigma2
     b = skip_weight(sig2, delta) if skip else np.zeros(shape)
-    if start is None:
-        start = np.stack(
-            [np.full(shape, v) for v in (0.8, 0.8, 0.1, 0.8 * geometry.s2_plus,
-                                         0.8 * geometry.s2_minus, 0.1 * geometry.s2_plus,
-                                         0.1 * geometry.s2_minus)]
-        )
-    else:
-        start = np.array(np.broadcast_to(start, (7, *shape)), dtype=float)
+    start = np.stack(
+        [np.full(shape, v) for v in (0.8, 0.8, 0.1, 0.8 * geometry.s2_plus,
+                                     0.8 * geometry.s2_minus, 0.1 * geometry.s2_plus,
+                                     0.1 * geometry.s2_minus)]
+    )
     prox_ok = [True]
 
     def step(x):
