@@ -45,6 +45,7 @@ from theorylab.theory.diffusion_score import (
     score_norm,
     subspace_score,
 )
+from theorylab.theory.power_law import loglog_slope
 
 __all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
 
@@ -123,11 +124,6 @@ def _latent(mix: LatentMixture, count: int, rng: np.random.Generator) -> np.ndar
     return mix.means[which] + math.sqrt(mix.tau2) * rng.standard_normal((count, mix.dim))
 
 
-def decay_exponent(n, errors) -> float:
-    """−slope of the least-squares line of log(error) against log(n)."""
-    return -float(np.polyfit(np.log(np.asarray(n, float)), np.log(errors), 1)[0])
-
-
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     """Per D: a random subspace U, n_max training points x_0 = U z, one shallow ReLU network with
     a linear skip per n trained together by DSM (SGD + momentum), its score error on n_test
@@ -167,7 +163,7 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         sub[i] = (along**2).sum(-1).mean(-1)
         orth[i] = (err**2).sum(-1).mean(-1) - sub[i]
         gap[i] = _dsm_gap_mc(p, mix, basis, streams.numpy(f"dsm D={dim}"))
-    exponents = np.array([decay_exponent(p.n, row) for row in sub])
+    exponents = -loglog_slope(p.n, sub)
     return {
         "subspace_error": sub,
         "orthogonal_error": orth,

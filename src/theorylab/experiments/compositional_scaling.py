@@ -46,6 +46,7 @@ from theorylab.experiments.base import (
     Relation,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
+from theorylab.theory.power_law import loglog_slope
 
 __all__ = ["EXPERIMENT", "Params", "exponents", "figure", "in_f1", "simulate", "theory"]
 
@@ -211,13 +212,6 @@ def _pairs(cases: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(cases) for j in range(i + 1, cases)]
 
 
-def _slopes(n_train, rmse: np.ndarray) -> np.ndarray:
-    """−d log RMSE / d log N by least squares over all N, along the last axis."""
-    logn = np.log(np.asarray(n_train, dtype=float))
-    flat = np.log(rmse).reshape(-1, len(n_train))
-    return -np.polyfit(logn, flat.T, 1)[0].reshape(rmse.shape[:-1])
-
-
 def _bounds(weights, radius: float, n: int, rtol: float) -> tuple[np.ndarray, np.ndarray]:
     """Theorem 1 complexity and the product-of-Frobenius-norms baseline of every network."""
     from theorylab.measure.complexity import accnet_bound, frobenius_product_bound
@@ -259,12 +253,12 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     ranks = [max(numerical_rank(w[c], rtol=p.rank_rtol) for _, _, w in inner)
              for c in range(cases)]  # fmt: skip
     deep, flat = np.exp(log_deep.mean(0)), np.exp(log_flat.mean(0))  # geometric means
-    exp_deep = _slopes(p.n_train, deep)
+    exp_deep = -loglog_slope(p.n_train, deep)
     return {
         "rmse_deep": deep,
         "rmse_shallow": flat,
         "exponent_deep": exp_deep,
-        "exponent_shallow": _slopes(p.n_train, flat),
+        "exponent_shallow": -loglog_slope(p.n_train, flat),
         "exponent_drop": np.array([exp_deep[i] - exp_deep[j] for i, j in _pairs(cases)]),
         "bound": bound.mean(0),
         "bound_width_ratio": wide[0] / narrow[0],

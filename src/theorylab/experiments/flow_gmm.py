@@ -44,6 +44,7 @@ from theorylab.experiments.base import (
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.theory.fixed_point import SolverStatus
 from theorylab.theory.flow import bayes_optimal_distance, flow_endpoint
+from theorylab.theory.power_law import loglog_slope
 
 __all__ = ["EXPERIMENT", "Params", "figure", "simulate", "theory"]
 
@@ -84,11 +85,6 @@ class Params(ParamsBase):
 # --------------------------------------------------------------------------------------------
 
 
-def log_slope(n, distance) -> float:
-    """Least-squares slope of log D_n against log n."""
-    return float(np.polyfit(np.log(np.asarray(n, float)), np.log(np.asarray(distance)), 1)[0])
-
-
 def theory(p: Params) -> dict:
     """Generated-sample statistics at t = 1 over ``p.n`` (Sec. 3)."""
     n = np.asarray(p.n, dtype=float)
@@ -102,7 +98,7 @@ def theory(p: Params) -> dict:
         "R": end.R,
         "Q_xi": end.Q_xi,
         "Q_eta": end.Q_eta,
-        "slope": log_slope(n, end.distance),
+        "slope": loglog_slope(n, end.distance),
         "distance_bo": bayes_optimal_distance(n, p.sigma),
         "R_ode": exact.R,
         "R_closed_form": n / (n + p.lam),
@@ -170,7 +166,7 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         out["spread"][j] = math.sqrt(var / d)
         out["Q_xi"][j] = float(mean @ (sn @ x0n)) / (n * d)
         out["Q_eta"][j] = float(mean @ (sn @ (p.sigma * eta[:n]))) / (n * p.sigma**2 * d)
-    out["slope"] = log_slope(p.n, np.clip(out["distance"], 1e-300, None))
+    out["slope"] = loglog_slope(p.n, np.clip(out["distance"], 1e-300, None))
     return out
 
 
