@@ -162,3 +162,15 @@ def test_describe_threshold_and_to_numpy():
     assert arr.dtype == np.float64
     np.testing.assert_array_equal(arr, 3 * np.ones((2, 2)))
     assert to_numpy([1, 2]).dtype == np.float64
+
+
+def test_bulk_below_outliers_drops_the_top_eigenvalues_above_the_largest_gap():
+    from theorylab.measure.spectra import bulk_below_outliers
+
+    ev = np.array([0.5, 1.0, 1.2, 10.0, 30.0])
+    np.testing.assert_array_equal(bulk_below_outliers(ev, 1, 2.0), ev[:-1])
+    np.testing.assert_array_equal(bulk_below_outliers(ev, 2, 2.0), ev[:-2])
+    np.testing.assert_array_equal(bulk_below_outliers(ev[::-1], 4, 2.0), ev[:-2])
+    np.testing.assert_array_equal(bulk_below_outliers(ev[:3], 2, 2.0), ev[:3])
+    with pytest.raises(ValueError, match="gap"):
+        bulk_below_outliers(ev, 1, 1.0)

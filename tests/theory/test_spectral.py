@@ -101,3 +101,27 @@ def test_measure_from_density_and_validation():
         measure_from_density(np.array([1.0, 0.0]), np.array([1.0, 1.0]))
     with pytest.raises(ValueError):
         marchenko_pastur_edges(0.0)
+
+
+def test_density_quantiles_and_bin_masses_of_a_tabulated_exponential_law():
+    from theorylab.theory.spectral import density_bin_masses, density_quantiles
+
+    x = np.linspace(0.0, 40.0, 40001)
+    rho = np.exp(-x)
+    levels = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(density_quantiles(x, rho, levels), -np.log1p(-levels), rtol=1e-5)
+    edges = np.array([0.0, 0.5, 1.0, 3.0])
+    np.testing.assert_allclose(
+        density_bin_masses(x, rho, edges), np.diff(-np.exp(-edges)), rtol=1e-6
+    )
+
+
+def test_density_quantiles_ignore_the_normalisation_and_refuse_a_bad_grid():
+    from theorylab.theory.spectral import density_cdf, density_quantiles
+
+    x = np.linspace(1.0, 3.0, 201)
+    np.testing.assert_allclose(density_quantiles(x, 7.0 * np.ones_like(x), [0.25]), [1.5])
+    with pytest.raises(ValueError, match="increasing"):
+        density_cdf(x[::-1], np.ones_like(x))
+    with pytest.raises(ValueError, match="no mass"):
+        density_cdf(x, np.zeros_like(x))

@@ -56,7 +56,11 @@ from theorylab.experiments.one_step_gd import (
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.theory.activations import gaussian_mean, parse_activation
 from theorylab.theory.fixed_point import SolverStatus
-from theorylab.theory.spectral import density_from_stieltjes
+from theorylab.theory.spectral import (
+    density_bin_masses,
+    density_from_stieltjes,
+    density_quantiles,
+)
 from theorylab.theory.spiked_rf import (
     conditional_coefficients,
     feature_resolvent,
@@ -168,21 +172,6 @@ def bulk_density(ccs, c: float, p: Params, points: int = 400, rel_eps: float = 1
     return x[::-1], density_from_stieltjes(g[::-1]), status
 
 
-def _cdf(x: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    cdf = np.concatenate([[0.0], np.cumsum(np.diff(x) * 0.5 * (rho[1:] + rho[:-1]))])
-    return cdf / cdf[-1]
-
-
-def quantiles(x: np.ndarray, rho: np.ndarray, levels=LEVELS) -> np.ndarray:
-    """Quantiles of the (normalised) density tabulated on ``x``."""
-    return np.interp(np.asarray(levels), _cdf(x, rho), x)
-
-
-def bin_masses(x: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """Bulk mass in each bin of :data:`EDGES`."""
-    return np.diff(np.interp(EDGES, x, _cdf(x, rho)))
-
-
 def theory(p: Params) -> dict:
     """Traces, bulk quantiles, top outlier and ridge test error for every η̃ (two types: traces
     and bulk only; the outlier and the error are NaN, not predicted)."""
@@ -196,8 +185,8 @@ def theory(p: Params) -> dict:
         g, st = stieltjes(ccs, srf.c, p, -lam + 0j)
         trace[i] = g.real
         x, rho, st_rho = bulk_density(ccs, srf.c, p)
-        quant[i] = quantiles(x, rho)
-        hist[i] = bin_masses(x, rho)
+        quant[i] = density_quantiles(x, rho, LEVELS)
+        hist[i] = density_bin_masses(x, rho, EDGES)
         statuses += [st, st_rho]
         if p.types == 2:
             outlier.append(np.nan)
@@ -248,35 +237,33 @@ def _one_draw(p: Params, streams, k: int) -> dict:
     n = max(1, round(p.n_ratio * d))
     x, x_te = (torch.randn(m, d, generator=gen, dtype=dt) for m in (n, p.n_test))
     base, step = (x @ w0.T, x_te @ w0.T), (x @ g.T, x_te @ g.T)
-    lam = torch.tensor(p.lam, dtype=dt)
-    trace = np.empty((len(p.eta_tilde), len(p.lam)))
-    quant = np.empty((len(p.eta_tilde), len(LEVELS)))
-    hist = np.empty((len(p.eta_tilde), len(EDGES) - 1))
-    outlier, eg = np.empty(len(p.eta_tilde)), np.empty(len(p.eta_tilde))
-    for i, eta in enumerate(p.eta_tilde):
+    rows = []
+    for eta in p.eta_tilde:
         w1 = w0 + eta * d * g
         pre = (base[0] + eta * d * step[0], base[1] + eta * d * step[1])
         f = sig(pre[0])
-        ev = torch.linalg.eigvalsh(f.T @ f / n)
-        trace[i] = (1.0 / (ev[None, :] + lam[:, None])).mean(1).numpy()
-        ev_np = ev.numpy()
-        bulk = ev_np[:-1] if ev_np[-1] > GAP * ev_np[-2] else ev_np
-        quant[i] = np.quantile(bulk, LEVELS)
-        hist[i] = np.histogram(bulk, bins=EDGES)[0] / bulk.size
-        outlier[i] = float(ev[-1])
+        row = spectrum_summary(torch.linalg.eigvalsh(f.T @ f / n).numpy(), p.lam, most=1)
         t = min(RF_TARGETS, d) if eta == 0 or n0 == 0 else 1  # no step: targets σ*(x_j)
         controls = hermite_controls(x_te[:, :t].T[..., None], CONTROL_DEGREES[:1], CONTROL_TOTAL)
         err, _ = nested_ridge_errors(w1, sig, x, tgt(x[:, :t]), x_te, tgt(x_te[:, :t]), [n],
                                      p.ridge, controls, pre=pre)
-        eg[i] = float(err[0].mean())
-    return {"trace": trace, "quantile": quant, "histogram": hist, "outlier": outlier, "eg": eg}
+        rows.append({**row, "eg": float(err[0].mean())})
+    return {name: np.array([row[name] for row in rows]) for name in rows[0]}
 
 
-def bulk_of(ev: np.ndarray, most: int) -> np.ndarray:
-    """The eigenvalues below the outliers: the top j ≤ ``most`` are left out for the largest j
-    whose j-th largest exceeds ``GAP`` times the next (none when there is no such gap)."""
-    gaps = [j for j in range(1, most + 1) if ev[-j] > GAP * ev[-j - 1]]
-    return ev[: -max(gaps)] if gaps else ev
+def spectrum_summary(ev: np.ndarray, lam, most: int) -> dict:
+    """One spectrum of FᵀF/n: tr(FᵀF/n + λ)⁻¹/p per λ; the bulk (up to ``most`` outliers, each
+    more than ``GAP`` times the next, left out) by quantiles and by :data:`EDGES` bins; the top
+    eigenvalue."""
+    from theorylab.measure.spectra import bulk_below_outliers
+
+    bulk = bulk_below_outliers(ev, most, GAP)
+    return {
+        "trace": (1.0 / (ev[None, :] + np.asarray(lam)[:, None])).mean(1),
+        "quantile": np.quantile(bulk, LEVELS),
+        "histogram": np.histogram(bulk, bins=EDGES)[0] / bulk.size,
+        "outlier": float(ev[-1]),
+    }
 
 
 def _srf_draw(p: Params, streams, k: int) -> dict:
@@ -298,20 +285,13 @@ def _srf_draw(p: Params, streams, k: int) -> dict:
     n = max(1, round(p.n_ratio * d))
     x = torch.randn(n, d, generator=streams.torch(f"sRF data {k}"), dtype=dt)
     base, proj = x @ w0.T, x @ (v / v.norm())
-    lam = torch.tensor(p.lam, dtype=dt)
-    out = {name: np.empty((len(p.eta_tilde), size)) for name, size in
-           (("trace", len(p.lam)), ("quantile", len(LEVELS)), ("histogram", len(EDGES) - 1))}
-    outlier = np.empty(len(p.eta_tilde))
-    for i, eta in enumerate(p.eta_tilde):
+    rows = []
+    for eta in p.eta_tilde:
         srf = spiked_rf_parameters(p.student, p.teacher, p.alpha0, eta)
         f = sig(srf.c**0.5 * base + srf.r * proj[:, None] * s[None, :])
-        ev = torch.linalg.eigvalsh(f.T @ f / n)
-        out["trace"][i] = (1.0 / (ev[None, :] + lam[:, None])).mean(1).numpy()
-        bulk = bulk_of(ev.numpy(), MAX_OUTLIERS)
-        out["quantile"][i] = np.quantile(bulk, LEVELS)
-        out["histogram"][i] = np.histogram(bulk, bins=EDGES)[0] / bulk.size
-        outlier[i] = float(ev[-1])
-    return {**out, "outlier": outlier, "eg": np.full(len(p.eta_tilde), np.nan)}
+        ev = torch.linalg.eigvalsh(f.T @ f / n).numpy()
+        rows.append({**spectrum_summary(ev, p.lam, MAX_OUTLIERS), "eg": np.nan})
+    return {name: np.array([row[name] for row in rows]) for name in rows[0]}
 
 
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:

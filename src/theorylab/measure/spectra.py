@@ -22,6 +22,7 @@ import torch
 
 __all__ = [
     "RankReport",
+    "bulk_below_outliers",
     "describe_threshold",
     "log_pdet",
     "numerical_rank",
@@ -292,3 +293,13 @@ def rank_report(
         rtol=float(rtol),
         atol=float(atol),
     )
+
+
+def bulk_below_outliers(eigenvalues, most: int, gap: float) -> np.ndarray:
+    """The ascending eigenvalues without their outliers: the top j ≤ ``most`` are left out for
+    the largest j whose j-th largest exceeds ``gap`` times the next (none without such a gap)."""
+    ev = np.sort(to_numpy(eigenvalues).ravel())
+    if most < 0 or gap <= 1:
+        raise ValueError("bulk_below_outliers needs most ≥ 0 and gap > 1")
+    gaps = [j for j in range(1, min(most, ev.size - 1) + 1) if ev[-j] > gap * ev[-j - 1]]
+    return ev[: -max(gaps)] if gaps else ev

@@ -36,7 +36,10 @@ from theorylab.theory.fixed_point import SolverStatus, solve_fixed_point
 
 __all__ = [
     "SpectralMeasure",
+    "density_bin_masses",
+    "density_cdf",
     "density_from_stieltjes",
+    "density_quantiles",
     "marchenko_pastur_density",
     "marchenko_pastur_edges",
     "marchenko_pastur_map",
@@ -263,3 +266,29 @@ def measure_from_density(x: ArrayLike, rho: ArrayLike) -> SpectralMeasure:
     if not w.sum() > 0:
         raise ValueError("the density has no mass on the grid")
     return SpectralMeasure(x, w / w.sum())
+
+
+def density_cdf(x: ArrayLike, rho: ArrayLike) -> np.ndarray:
+    """The CDF, normalised to one at ``x[-1]``, of a density tabulated on an increasing grid
+    (trapezoid rule)."""
+    x, rho = np.asarray(x, dtype=float), np.asarray(rho, dtype=float)
+    if x.ndim != 1 or x.shape != rho.shape or x.size < 2 or np.any(np.diff(x) <= 0):
+        raise ValueError("x must be an increasing 1-d grid and rho a density on it")
+    cdf = np.concatenate([[0.0], np.cumsum(np.diff(x) * 0.5 * (rho[1:] + rho[:-1]))])
+    if not cdf[-1] > 0:
+        raise ValueError("the density has no mass on the grid")
+    return cdf / cdf[-1]
+
+
+def density_quantiles(x: ArrayLike, rho: ArrayLike, levels: ArrayLike) -> np.ndarray:
+    """Quantiles at ``levels`` of the normalised density tabulated on ``x`` (linear in the CDF
+    between grid points): the theory side of a quantile-by-quantile comparison with an
+    empirical spectrum."""
+    return np.interp(np.asarray(levels, dtype=float), density_cdf(x, rho), np.asarray(x, float))
+
+
+def density_bin_masses(x: ArrayLike, rho: ArrayLike, edges: ArrayLike) -> np.ndarray:
+    """Mass of the normalised density in each bin ``[edges[j], edges[j+1])`` (the theory side of
+    a histogram)."""
+    return np.diff(np.interp(np.asarray(edges, dtype=float), np.asarray(x, float),
+                             density_cdf(x, rho)))  # fmt: skip
