@@ -328,3 +328,20 @@ def test_unusable_device_is_bad_input(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --device nonsense") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_cpu_only_simulation_refuses_another_device(tmp_path: Path, command: str) -> None:
+    """``meta`` is a torch device that exists everywhere: it passes the usability check, and an
+    experiment whose simulation runs on the CPU only refuses it before any work (exit 2, one
+    line, nothing written)."""
+    args = ["--grid", "t=0.5,0.7", "--simulate"] if command == "sweep" else []
+    proc = subprocess.run(
+        [sys.executable, "-m", "theorylab", command, "generative_collapse", *args,
+         "--device", "meta"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: --device meta: generative_collapse simulates on the CPU")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

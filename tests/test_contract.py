@@ -44,6 +44,27 @@ def test_smoke_simulation_returns_what_is_declared(exp):
     assert output_violations(exp, p, simulation=sim) == []
 
 
+@pytest.mark.parametrize("exp", EXPERIMENTS, ids=IDS)
+def test_the_simulation_honours_its_device_or_says_it_runs_on_the_cpu_only(exp):
+    """``device`` reaches torch (DESIGN: ``device=`` honoured), or the experiment declares why
+    it cannot (``cpu_only``) and a run on another device is refused. Without CUDA, asking for
+    it must fail on CUDA itself, not run silently on the CPU; with CUDA the smoke run runs
+    there."""
+    import torch
+
+    if exp.cpu_only:
+        with pytest.raises(ValueError, match="CPU only"):
+            exp.check_device("cuda")
+        assert exp.simulation_device("cuda") == "cpu"
+        return
+    p = exp.make_params(exp.smoke)
+    if torch.cuda.is_available():
+        assert output_violations(exp, p, simulation=exp.simulate(p, 0, device="cuda")) == []
+    else:
+        with pytest.raises((AssertionError, RuntimeError), match="CUDA"):
+            exp.simulate(p, 0, device="cuda")
+
+
 def test_a_broken_experiment_is_caught():
     """An observable renamed in simulate, an undeclared axis and an unchecked prediction."""
     exp = all_experiments()["bayes_extensive"]

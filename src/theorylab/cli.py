@@ -136,6 +136,16 @@ def _validated(exp, overrides: dict[str, Any], preset: str = "quick"):
         return exp.make_params(overrides, preset=preset)
 
 
+def _simulation_device(exp, device: str) -> None:
+    """Refuse (exit 2) a device the experiment's simulation cannot use."""
+    try:
+        exp.check_device(device)
+    except ValueError:
+        raise BadInput(
+            f"--device {device}: {exp.slug} simulates on the CPU only ({exp.cpu_only})"
+        ) from None
+
+
 def _device(device: str | None) -> str:
     """The validated device name (``cpu`` when not given); it travels with every task."""
     if not device or device == "cpu":
@@ -207,6 +217,7 @@ def params(slug: str, as_json: JsonOpt = False) -> None:
                     name: {"rule": spec.describe(), "description": spec.description}
                     for name, spec in specs.items()
                 },
+                "cpu_only": exp.cpu_only,
             }
         )
         return
@@ -215,6 +226,8 @@ def params(slug: str, as_json: JsonOpt = False) -> None:
         typer.echo(f"  {name:<18} {spec.describe()}")
         if spec.description:
             typer.echo(f"  {'':<18} {spec.description}")
+    if exp.cpu_only:
+        typer.echo(f"  (simulates on the CPU only: {exp.cpu_only}; --device is refused)")
 
 
 @app.command()
@@ -282,6 +295,9 @@ def run(
     overrides = parse_params(exp, param)
     _validated(exp, overrides, preset)  # validate before any work
     spec = _executor(executor, jobs, address)
+    dev = _device(device)
+    if not theory_only:
+        _simulation_device(exp, dev)
     result = run_experiment(
         exp,
         overrides,
@@ -291,7 +307,7 @@ def run(
         executor=spec,
         store=store,
         progress=not as_json,
-        device=_device(device),
+        device=dev,
     )
     if as_json:
         _emit(result.to_dict())
@@ -355,6 +371,8 @@ def sweep(
 
         expand_grid(exp, {**(exp.full if full else {}), **overrides}, axes)
     dev = _device(device)
+    if simulate:
+        _simulation_device(exp, dev)
     summary = run_sweep(
         exp,
         axes,

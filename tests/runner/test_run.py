@@ -129,6 +129,15 @@ def test_run_refuses_zero_seeds() -> None:
         run(SLUG, SMALL, seeds=0)
 
 
+def test_run_refuses_a_device_that_a_cpu_only_simulation_cannot_use() -> None:
+    """The refusal comes before any work; without simulation (theory only) any device is
+    irrelevant and the run proceeds."""
+    exp = dataclasses.replace(get(SLUG), cpu_only="a numpy simulation")
+    with pytest.raises(ValueError, match="CPU only \\(a numpy simulation\\)"):
+        run(exp, SMALL, seeds=1, device="meta")
+    assert run(exp, SMALL, simulate=False, device="meta").simulation is None
+
+
 def test_run_without_simulation_gives_only_theory_identities() -> None:
     exp, calls = counting(get(SLUG))
     res = run(exp, SMALL, simulate=False)

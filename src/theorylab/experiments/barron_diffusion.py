@@ -336,4 +336,5 @@ EXPERIMENT = Experiment(
     seeds=3,
     full={"steps": 3000, "batch": 1024, "width": 256, "n": (64, 256, 1024, 4096, 16384)},
     full_seeds=5,
+    cpu_only="not ported to accelerators: small score networks",
 )

@@ -140,6 +140,11 @@ class Experiment:
         Number of seeds at the quick setting; ``full`` / ``full_seeds`` give the full setting.
     variants
         Further runs of the reproduction (each with the checks that apply to its setting).
+    cpu_only
+        Why ``simulate`` runs on the CPU whatever its ``device`` (a numpy simulation, or one not
+        ported to accelerators); empty when it honours ``device``. A single run or sweep on
+        another device is refused (:meth:`check_device`); a reproduction runs such an
+        experiment on the CPU and records that device.
     """
 
     slug: str
@@ -160,6 +165,19 @@ class Experiment:
     full: Mapping[str, Any] = field(default_factory=dict)
     full_seeds: int | None = None
     variants: tuple[Variant, ...] = ()
+    cpu_only: str = ""
+
+    def check_device(self, device: str) -> None:
+        """Raise ``ValueError`` (one line) when ``device`` is not the CPU and the simulation
+        cannot use it (:attr:`cpu_only`)."""
+        if str(device) != "cpu" and self.cpu_only:
+            raise ValueError(
+                f"device {device!r}: {self.slug} simulates on the CPU only ({self.cpu_only})"
+            )
+
+    def simulation_device(self, device: str) -> str:
+        """The device the simulation will run on when ``device`` is asked for."""
+        return "cpu" if self.cpu_only else str(device)
 
     def make_params(
         self, overrides: Mapping[str, Any] | None = None, *, preset: str = "quick"

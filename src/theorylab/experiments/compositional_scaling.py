@@ -400,4 +400,5 @@ EXPERIMENT = Experiment(
         "n_test": 2500, "inner": 300, "outer": 50, "shallow": 2000, "steps": 4000,
         "bound_n": 2000, "bound_inner": 150, "bound_outer": 50, "bound_steps": 20000, "draws": 2,
     },
+    cpu_only="not ported to accelerators: small networks, job pool on CPU cores",
 )

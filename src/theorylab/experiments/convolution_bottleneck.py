@@ -501,4 +501,5 @@ EXPERIMENT = Experiment(
         "workers": 1,
     },
     seeds=3,
+    cpu_only="not ported to accelerators: small circular CNNs, job pool on CPU cores",
 )

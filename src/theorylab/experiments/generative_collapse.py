@@ -429,4 +429,5 @@ EXPERIMENT = Experiment(
     seeds=4,
     full={"d": 4000, "d_retrain": 2000, "samples": 40_000},
     full_seeds=8,
+    cpu_only="online SGD and the flow in numpy",
 )

@@ -470,4 +470,5 @@ EXPERIMENT = Experiment(
     seeds=6,
     full={"d": 100, "rank": 5, "noise": 0.5, "gamma_w": 2.0, "steps": 300},
     full_seeds=6,
+    cpu_only="not ported to accelerators: small deep linear networks",
 )

@@ -440,4 +440,5 @@ EXPERIMENT = Experiment(
     },
     seeds=3,
     full={"classes": 10, "per_class": 100, "width": 128, "gd_steps": 40000, "adam_steps": 8000},
+    cpu_only="not ported to accelerators: small networks, job pool on CPU cores",
 )

@@ -461,4 +461,5 @@ EXPERIMENT = Experiment(
     seeds=4,
     full={"d": 2000, "draws": 2},
     full_seeds=6,
+    cpu_only="not ported to accelerators: float64 torch with numpy readouts per draw",
 )

@@ -475,4 +475,5 @@ EXPERIMENT = Experiment(
     seeds=_SEEDS,
     full={"d": 4000, "d_ridge": 2000, "d_committee": 2000},
     full_seeds=16,
+    cpu_only="GAMP and the ERM references in numpy",
 )

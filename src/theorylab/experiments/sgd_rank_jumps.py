@@ -436,4 +436,5 @@ EXPERIMENT = Experiment(
     seeds=1,
     full={"chains": 64, "chunks": 10},
     full_seeds=4,
+    cpu_only="not ported to accelerators: small matrices, SGD steps on the CPU",
 )

@@ -508,4 +508,5 @@ EXPERIMENT = Experiment(
         Variant("two_types", TWO_TYPES, "second layer s_i = ±1 (two neuron types), ReLU, sRF "
                 "model at r = 2, c = 1, p = d = 400, n = 800"),
     ),
+    cpu_only="not ported to accelerators: float64 torch with numpy readouts per draw",
 )

@@ -89,7 +89,7 @@ def _one_by_one(
                 executor=spec,
                 progress=progress,
                 variant=variant,
-                device=device,
+                device=exp.simulation_device(device),
             )
         )
         save_results(out, results[-1:])  # each run is kept as soon as it ends
@@ -105,7 +105,8 @@ def _pooled(
     for exp, variant, overrides, seeds in plan:
         p = exp.make_params(overrides, preset=preset)
         n = seeds if (preset == "quick" and seeds is not None) else exp.default_seeds(preset)
-        runs.append((exp, variant, p, seed_tasks(exp, params_to_dict(p), n, spec, device)))
+        dev = exp.simulation_device(device)
+        runs.append((exp, variant, p, seed_tasks(exp, params_to_dict(p), n, spec, dev)))
     total = sum(len(tasks) for *_, tasks in runs)
     results: list[RunResult] = []
     lock = threading.Lock()
@@ -140,7 +141,7 @@ def _pooled(
                         exp, p, theory_obs, status, [r["observables"] for r in records],
                         elapsed_s=theory_s + sim_s,
                         timings={"theory_s": theory_s, "simulation_s": sim_s},
-                        variant=variant, device=device,
+                        variant=variant, device=exp.simulation_device(device),
                     )
                 )
                 save_results(out, results[-1:])  # each run is kept as soon as it ends

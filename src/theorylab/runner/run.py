@@ -53,7 +53,8 @@ def run(
     progress
         Show a progress bar over seeds.
     device
-        torch device of the simulations (``"cpu"``, ``"cuda"``, ...).
+        torch device of the simulations (``"cpu"``, ``"cuda"``, ...); ``ValueError`` for an
+        experiment that simulates on the CPU only (:attr:`Experiment.cpu_only`).
 
     Returns
     -------
@@ -61,6 +62,8 @@ def run(
         ``passed`` only if the theory converged, at least one check ran, and all passed.
     """
     exp = get(experiment)
+    if simulate:
+        exp.check_device(device)
     if seeds is not None and (isinstance(seeds, bool) or int(seeds) < 1):
         raise ValueError(f"seeds must be >= 1, got {seeds!r} (use simulate=False for theory only)")
     start = time.perf_counter()

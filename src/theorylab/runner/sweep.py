@@ -96,6 +96,8 @@ def sweep(
     (same experiment, parameters, seed, kind and protocol version) are skipped.
     """
     exp = get(experiment)
+    if simulate:
+        exp.check_device(device)
     if seeds is not None and simulate and int(seeds) < 1:
         raise ValueError(f"seeds must be >= 1 with simulate, got {seeds!r}")
     start = time.perf_counter()
