@@ -88,3 +88,16 @@ def test_simulate_runs_on_the_requested_device(monkeypatch):
     assert set(moved) == {torch.device("cpu:0")}
     assert len(moved) == 2  # the training set and the one test chunk
     np.testing.assert_array_equal(sim["eg"], dpa.simulate(p, 0)["eg"])
+
+
+def test_histogram_variant_measures_both_mechanisms_and_no_theory():
+    # a tiny run (one epoch on 500 sequences): the shapes, the restricted positional map's
+    # exact independence of the tokens, and NaN for everything of the solvable model
+    p = dpa.Params(task="histogram", hist_train=500, hist_epochs=1)
+    sim = dpa.simulate(p, 0)
+    for name in dpa.HIST:
+        assert sim[name].shape == (2, 2) and np.isfinite(sim[name]).all()
+    assert sim["hist_positional_share"][0, 0] == pytest.approx(1.0)
+    assert np.isnan(sim["eg"]).all() and np.isnan(sim["eg_linear"])
+    th = dpa.theory(p)
+    assert np.isnan(th["hist_accuracy"]).all() and np.isnan(th["alpha_l"])
