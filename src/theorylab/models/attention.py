@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 __all__ = [
     "AttentionTask",
     "ReducedTask",
     "attention_output",
+    "fit_branches",
     "fit_linear_baseline",
     "reduced_losses",
     "risk",
@@ -80,6 +82,11 @@ class ReducedTask:
         return cls(x1, x2, (r1 * r1).sum(-1) + (r2 * r2).sum(-1), (r1 * dx).sum(-1),
                    (r2 * dx).sum(-1), (dx * dx).sum(-1))
 
+    def to(self, device) -> ReducedTask:
+        """The same scalars on ``device``."""
+        return ReducedTask(*(t.to(device) for t in (self.x1, self.x2, self.c, self.b1, self.b2,
+                                                     self.delta)))
+
     def head(self, n: int) -> ReducedTask:
         """The first ``n`` sequences."""
         return ReducedTask(*(t[:n] for t in (self.x1, self.x2, self.c, self.b1, self.b2,
@@ -119,3 +126,54 @@ def fit_linear_baseline(task: AttentionTask, ridge: float = 1e-4) -> torch.Tenso
     zz = torch.einsum("nld,nkd->lk", task.z, task.z)
     yz = torch.einsum("nld,nkd->lk", task.y, task.z)
     return torch.linalg.solve(zz + ridge * torch.eye(2, dtype=zz.dtype), yz.T).T
+
+
+def fit_branches(d: int, sigma: float, omega: float, a11: float, lam: float,
+                 alphas: tuple[float, ...], which: tuple[str, ...], n_test: int,
+                 gen: torch.Generator, test_gen: torch.Generator, device="cpu") -> dict:
+    """One draw of the teacher (‖Q*‖² = d, so ρ = σ² exactly) and of ⌈max α·d⌉ training
+    sequences; at each α the layer is trained on the first αd of them (common random numbers
+    across α) by :func:`train_lbfgs` from the inits ``which``: positional (0.25·1 + 0.05 N(0, I))
+    and semantic (the teacher). Returns (branch, α) arrays of q = σ²‖Q̂‖²/d, m = |1ᵀQ̂|/d,
+    θ = σ²|Q̂·Q*|/d, the training loss R(Q̂)/d and the test error on ``n_test`` fresh sequences
+    (drawn from ``test_gen`` in chunks), and ``eg_linear``, the test error of the least-squares
+    linear baseline fitted on the largest training set. Data are drawn on the CPU (a seed gives
+    the same draw on every device), then trained and scored on ``device``."""
+    from theorylab.models.device import as_device
+
+    dev, dt = as_device(device), torch.float64
+    a = torch.tensor([[a11, 1 - a11], [1 - a11, a11]], dtype=dt)
+    teacher = torch.randn(d, generator=gen, dtype=dt)
+    teacher *= d**0.5 / teacher.norm()
+    train = AttentionTask.draw(max(1, round(max(alphas) * d)), d, sigma, omega, a, teacher,
+                               gen, dt)
+    reduced = ReducedTask.of(train).to(dev)
+    inits = {"positional": 0.25 * torch.ones(d, dtype=dt)
+             + 0.05 * torch.randn(d, generator=gen, dtype=dt), "semantic": teacher.clone()}
+    inits = {b: q.to(dev) for b, q in inits.items()}
+    out = {k: np.empty((len(which), len(alphas))) for k in ("q", "m", "theta", "eg", "et")}
+    fitted = {}
+    for j, al in enumerate(alphas):
+        task = reduced.head(max(1, round(al * d)))
+        for i, b in enumerate(which):
+            q, _ = train_lbfgs(inits[b], task, lam)
+            fitted[i, j] = q
+            out["q"][i, j] = sigma**2 * float(q @ q) / d
+            out["m"][i, j] = abs(float(q.sum())) / d
+            out["theta"][i, j] = sigma**2 * abs(float(q.cpu() @ teacher)) / d
+            out["et"][i, j] = float(risk(q, task, lam)) / d
+    bmat = fit_linear_baseline(train).to(dev)
+    err = dict.fromkeys(fitted, 0.0)
+    lin, left = 0.0, n_test
+    while left > 0:
+        chunk = min(left, 2000)
+        left -= chunk
+        test = AttentionTask.draw(chunk, d, sigma, omega, a, teacher, test_gen, dt)
+        test_reduced = ReducedTask.of(test).to(dev)
+        for key, q in fitted.items():
+            err[key] += float(reduced_losses(q, test_reduced).sum())
+        z, y = test.z.to(dev), test.y.to(dev)
+        lin += float(((torch.einsum("lk,nkd->nld", bmat, z) - y) ** 2).sum())
+    for (i, j), e in err.items():
+        out["eg"][i, j] = e / n_test
+    return {**out, "eg_linear": lin / (2 * d * n_test)}
