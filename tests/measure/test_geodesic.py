@@ -145,3 +145,30 @@ def test_hamiltonian_at_an_exact_critical_point():
         spreads.append(np.ptp(ham))
         assert np.ptp(ham) < 0.06 * np.abs(ham).max()
     assert 0.4 < spreads[1] / spreads[0] < 0.6  # first order in ρ = 1/L
+
+
+def test_layer_step_formulas():
+    """Sec. 3: irregular steps ρ_ℓ ∝ 1 + a(1/4 − |ℓ/L − 1/2|) renormalised to Σρ = 1 (a = 0:
+    equidistant); adaptive update ρ_ℓ ← c_ℓ⁻¹/Σc_i⁻¹, c_ℓ = ‖A_ℓ − A_{ℓ−1}‖/(ρ_ℓ‖A_ℓ‖)."""
+    np.testing.assert_allclose(irregular_steps(5, 0.0), np.full(5, 0.2))
+    # L = 2, a = 0.5: |ℓ/L − 1/2| = 0, 1/2 → weights 1.125, 0.875
+    np.testing.assert_allclose(irregular_steps(2, 0.5), [0.5625, 0.4375])
+    for depth, a in ((4, 0.3), (9, 0.9)):
+        rho = irregular_steps(depth, a)
+        assert rho.sum() == pytest.approx(1.0) and np.all(rho > 0)
+        inner = rho[:-1]  # ρ_ℓ = ρ_{L−ℓ} for ℓ = 1 … L − 1; ρ_L is the smallest
+        np.testing.assert_allclose(inner, inner[::-1])
+        assert rho[-1] == rho.min() and rho[(depth - 1) // 2] == rho.max()
+    with pytest.raises(ValueError, match="a must be"):
+        irregular_steps(4, 1.0)
+    # A = 1, 2, 3 (1×1), ρ = (1/2, 1/2): c = (1/(½·2), 1/(½·3)) = (1, 2/3) → ρ ∝ (1, 3/2)
+    reps = [np.array([[v]]) for v in (1.0, 2.0, 3.0)]
+    np.testing.assert_allclose(adaptive_steps(reps, np.full(2, 0.5)), [0.4, 0.6])
+    # equal relative jumps ‖A_ℓ − A_{ℓ−1}‖/‖A_ℓ‖ (A = 1, 2, 4, 8): any steps are a fixed point
+    reps = [np.array([[v, -v]]) for v in (1.0, 2.0, 4.0, 8.0)]
+    rho = np.array([0.2, 0.3, 0.5])
+    new = adaptive_steps(reps, rho)
+    np.testing.assert_allclose(new, rho)
+    assert new.sum() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="reps"):
+        adaptive_steps(reps[:-1], rho)

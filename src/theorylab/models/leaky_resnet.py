@@ -14,13 +14,32 @@ Stationarity in W_ℓ reads W_ℓ = L̃ B_ℓ σ(A_{ℓ−1})ᵀ with momenta B_
 
 ``weights`` is one tensor (batch, L, w, w + 1); ``leak`` a (batch,) tensor (networks of one
 batch may have different L̃), ``rho`` (L,) or (batch, L).
+
+Layer steps that change during training (the paper's adaptive ρ_ℓ, Sec. 3): the objective reads
+a ``rho`` tensor that :func:`train_with_step_updates` lets a callback rewrite in place between
+chunks of Adam steps (the chunks continue one cosine schedule; L-BFGS then polishes with the steps
+frozen, so its minimum is a minimum of one fixed discretisation).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable
+
 import torch
 
-__all__ = ["leaky_loss", "leaky_representations", "momenta", "sigma", "uniform_steps"]
+from theorylab.models.training import Objective, TrainingConfig, TrainingResult, train
+
+__all__ = [
+    "adapt_steps_",
+    "leaky_loss",
+    "leaky_representations",
+    "momenta",
+    "sigma",
+    "train_with_step_updates",
+    "uniform_steps",
+]
 
 
 def sigma(a: torch.Tensor) -> torch.Tensor:
@@ -91,3 +110,58 @@ def momenta(
         data = (y - readout @ reps[-1]).square().sum((-2, -1)) / reps[-1].shape[-1]
         grads = torch.autograd.grad(data.sum(), reps)
     return [a.detach() for a in reps], [-g.detach() / lam for g in grads]
+
+
+def _cosine(step: int, total: int, lr: float, lr_final: float) -> float:
+    """The learning rate of :func:`~theorylab.models.training.train`'s Adam phase at ``step``."""
+    return lr_final + 0.5 * (lr - lr_final) * (1.0 + math.cos(math.pi * step / total))
+
+
+def train_with_step_updates(
+    params: list[torch.Tensor],
+    objective: Objective,
+    config: TrainingConfig,
+    every: int,
+    update: Callable[[], None],
+) -> list[TrainingResult]:
+    """:func:`~theorylab.models.training.train` in chunks: the Adam phase of ``config`` as
+    chunks of ``every`` steps that continue one cosine schedule (each chunk a fresh Adam, so its
+    moment estimates restart), ``update()`` between chunks and before L-BFGS (e.g. rewrite the
+    layer steps the objective reads; not after the last step, so the trained network is
+    evaluated with the steps it was trained with), then the L-BFGS phase of ``config``. Returns the
+    :class:`TrainingResult` of every chunk (the last one is the L-BFGS phase when it ran)."""
+    if every < 1:
+        raise ValueError(f"every must be >= 1, got {every}")
+    total, results, done = config.adam_steps, [], 0
+    polish = config.lbfgs_calls > 0 and config.lbfgs_max_iter > 0
+    while done < total:
+        n = min(every, total - done)
+        lr0 = _cosine(done, total, config.lr, config.lr_final)
+        lr1 = _cosine(done + n, total, config.lr, config.lr_final)
+        chunk = dataclasses.replace(config, adam_steps=n, lr=lr0, lr_final=lr1, lbfgs_calls=0)
+        results.append(train(params, objective, chunk))
+        done += n
+        if done < total or polish:
+            update()
+    if polish:
+        results.append(train(params, objective, dataclasses.replace(config, adam_steps=0)))
+    return results
+
+
+def adapt_steps_(
+    weights: torch.Tensor,
+    a0: torch.Tensor,
+    leak: torch.Tensor,
+    rho: torch.Tensor,
+    rows: list[int],
+) -> None:
+    """One adaptive update (Sec. 3) of the steps of the networks ``rows``, in place on the
+    (batch, L) tensor ``rho``: c_ℓ = ‖A_ℓ − A_{ℓ−1}‖/(ρ_ℓ‖A_ℓ‖) on the representations of
+    ``a0``, ρ_ℓ ← c_ℓ^{−1}/Σ_i c_i^{−1} (:func:`theorylab.measure.geodesic.adaptive_steps`)."""
+    from theorylab.measure.geodesic import adaptive_steps
+
+    with torch.no_grad():
+        reps = leaky_representations(weights.detach(), a0, leak, rho)
+        for b in rows:
+            new = adaptive_steps([r[b].cpu().numpy() for r in reps], rho[b].cpu().numpy())
+            rho[b] = torch.as_tensor(new, dtype=rho.dtype, device=rho.device)
