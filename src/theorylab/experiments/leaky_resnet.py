@@ -631,4 +631,5 @@ EXPERIMENT = Experiment(
         Variant("layer_steps", LAYER_STEPS, "Fig. 2a: equidistant, irregular and adaptive layer "
                 "steps at L̃ = 3, L ∈ {4, 6, 10}, teacher g3∘g2∘g1 (d → 4 → 2 → d)"),
     ),
+    cpu_only="not ported to accelerators: small ResNets, float64 L-BFGS on CPU cores",
 )
