@@ -18,15 +18,15 @@ def loglog_slope(x, y) -> np.ndarray | float:
     Returns a float for a single curve and an array of shape ``y.shape[:-1]`` for a batch.
     For y = c x^s it returns s exactly (up to rounding), whatever c.
     """
-    logx = np.log(np.asarray(x, dtype=float))
-    vals = np.asarray(y, dtype=float)
-    if logx.ndim != 1 or logx.size < 2 or vals.shape[-1:] != logx.shape:
+    xs, vals = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if xs.ndim != 1 or xs.size < 2 or vals.shape[-1:] != xs.shape:
         raise ValueError(
             f"loglog_slope needs x of length ≥ 2 and y ending in that length, got x "
-            f"{logx.shape} and y {vals.shape}"
+            f"{xs.shape} and y {vals.shape}"
         )
-    if not np.all(np.isfinite(logx)) or np.any(vals <= 0):
+    if not (np.all(xs > 0) and np.all(vals > 0) and np.all(np.isfinite(xs))):
         raise ValueError("loglog_slope needs positive x and y")
+    logx = np.log(xs)
     centred = logx - logx.mean()
     logy = np.log(vals)
     slope = (logy - logy.mean(axis=-1, keepdims=True)) @ centred / (centred @ centred)
