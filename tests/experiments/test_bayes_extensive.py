@@ -132,8 +132,8 @@ def test_simulation_consumes_no_theory(monkeypatch):
     assert set(out) <= set(be.EXPERIMENT.observables)
 
 
-def test_tuned_penalty_lands_near_lambda_star():
-    """Validation-tuned ridge picks λ close to λ* = (ε_eff + Δ)/K (Sec. 4), on the log scale."""
+def test_own_optimal_penalty_lands_near_lambda_star():
+    """Each training set's own optimal λ is close to λ* = (ε_eff + Δ)/K (Sec. 4), log scale."""
     p = be.Params(d=200, n_test=2000, alpha=(2.0,))
     picks = [be.simulate(p, s)["log_lambda_opt"][0] for s in range(6)]
     assert abs(np.mean(picks) - np.log(be.theory(p)["lambda_star"])) < 0.35
@@ -178,3 +178,22 @@ def test_full_size_and_width_independence():
     for variant in be.EXPERIMENT.variants:
         run = tl.run("bayes_extensive", dict(variant.overrides), seeds=variant.seeds)
         assert run.passed, variant.name
+
+
+def test_own_optimal_penalty_is_the_minimum_of_the_explicit_error_path():
+    """log λ̂ of :func:`own_optimal_penalty` against explicit ridge fits on a dense λ grid, with
+    the error ‖ŵ‖²/d − 2ŵ·b/√d (+ const) of inputs x ~ N(0, I_d) evaluated directly."""
+    rng = np.random.default_rng(0)
+    n, d = 120, 60
+    x = rng.standard_normal((n, d))
+    b = rng.standard_normal(d) / np.sqrt(d)
+    y = x @ b + 0.7 * rng.standard_normal(n)
+    s, v = np.linalg.eigh(x.T @ x / d)
+    t = be.own_optimal_penalty(s, v.T @ x.T @ y / np.sqrt(d), v.T @ b, d)
+    grid = np.linspace(np.log(1e-3), np.log(1e2), 4001)
+    errs = []
+    for lam in np.exp(grid):
+        w = np.linalg.solve(x.T @ x / d + lam * np.eye(d), x.T @ y / np.sqrt(d))
+        errs.append(w @ w / d - 2 * w @ b / np.sqrt(d))
+    assert t == pytest.approx(grid[int(np.argmin(errs))], abs=2 * (grid[1] - grid[0]))
+    assert grid[0] < t < grid[-1]

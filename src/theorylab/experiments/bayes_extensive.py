@@ -174,8 +174,33 @@ def signal_error(eq: LinearEquivalent, q: np.ndarray) -> np.ndarray:
 
 #: λ grid on which the simulated ridge tunes its own penalty (held-out validation points).
 TUNING_GRID = tuple(np.geomspace(1e-3, 1e2, 81))
-#: half a step of that grid in log λ: the discretisation allowance of the tuned penalty
-_HALF_STEP = 0.5 * math.log(1e5) / 80
+#: Held-out points whose mean gradient ∇f* estimates b = E[x f*] for the optimal penalty.
+GRADIENT_POINTS = 2000
+
+
+def own_optimal_penalty(evals: np.ndarray, proj: np.ndarray, along: np.ndarray, d: int) -> float:
+    """log λ̂ minimising one training set's own error path over log λ ∈ [log 1e-3, log 1e2].
+
+    With XᵀX/d = V diag(s) Vᵀ, ŵ_λ = V c_λ, c_λ = (s + λ)⁻¹ VᵀXᵀy/√d (``proj`` = VᵀXᵀy/√d), the
+    error against f* over inputs x ~ N(0, I_d) is exact in x up to b = E[x f*]:
+    ε(λ) = ‖c_λ‖²/d − 2 c_λ·Vᵀb/√d + E f*² (``along`` = Vᵀb̂, b̂ = mean ∇f* on held-out points,
+    as E[x f*] = E[∇f*] for Gaussian x). A
+    161-point scan, refined by golden section to 1e-4 in log λ; a minimum at a bound stays there.
+    """
+
+    def err(t: np.ndarray) -> np.ndarray:
+        c = proj[None, :] / (evals[None, :] + np.exp(t)[:, None])
+        return (c * c).sum(1) / d - 2.0 * (c @ along) / math.sqrt(d)
+
+    grid = np.linspace(math.log(TUNING_GRID[0]), math.log(TUNING_GRID[-1]), 161)
+    j = int(np.argmin(err(grid)))
+    lo, hi, ratio = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)], (math.sqrt(5) - 1) / 2
+    while hi - lo > 1e-4:
+        c, e = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        ec, ee = err(np.array([c, e]))
+        lo, hi = (lo, e) if ec <= ee else (c, hi)
+    t = 0.5 * (lo + hi)
+    return float(t) if err(np.array([t]))[0] <= err(grid[j : j + 1])[0] else float(grid[j])
 
 
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
@@ -186,12 +211,13 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     "tuned" ridge picks λ from :data:`TUNING_GRID` by its error on ``n_test`` validation points
     and is scored on ``n_test`` other test points — no theory enters the simulation. Errors are
     reported raw and normalised by the draw's own E f*² (``nmse_*``): the normalisation cancels
-    most of the draw-to-draw fluctuation of the target's scale.
+    most of the draw-to-draw fluctuation of the target's scale. The optimal penalty is each
+    training set's own minimiser of its error path (:func:`own_optimal_penalty`, continuous in
+    λ, the input average exact): a validation curve would add its own noise and a grid step.
     """
     import torch
 
     from theorylab.models.device import as_device
-    from theorylab.models.linear import ridge_path
     from theorylab.models.random_network import draw_random_network
     from theorylab.seeding import Streams
 
@@ -216,18 +242,24 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     x_train, y_train = x[:n_max], f[:n_max] + label_noise
     x_val, f_val = x[n_max : n_max + p.n_test], f[n_max : n_max + p.n_test]
     x_test, f_test = x[n_max + p.n_test :], f[n_max + p.n_test :]
-    lams = [*p.lam, *TUNING_GRID]
+    # b = E[x f*] = E[∇f*] (Stein's lemma): per point E‖∇f* − b‖² ≈ 0.8 against E‖x f*‖² ≈ 270
+    held = x_val[:GRADIENT_POINTS].clone().requires_grad_(True)
+    b_hat = torch.autograd.grad(net(held).sum(), held)[0].mean(0)
+    lams = torch.tensor([*p.lam, *TUNING_GRID], dtype=dtype, device=device)
     fixed = np.empty((len(p.lam), len(p.alpha)))
-    tuned = np.empty(len(p.alpha))
-    chosen = np.empty(len(p.alpha))
+    tuned, own = np.empty(len(p.alpha)), np.empty(len(p.alpha))
     for j, a in enumerate(p.alpha):
         n = max(1, round(a * p.d))
-        w = ridge_path(x_train[:n], y_train[:n], lams)
+        evals, evecs = torch.linalg.eigh(x_train[:n].T @ x_train[:n] / p.d)
+        proj = evecs.T @ (x_train[:n].T @ y_train[:n]) / p.d**0.5
+        w = (proj[None, :] / (evals[None, :] + lams[:, None])) @ evecs.T  # ŵ(λ) of every λ
         test = ((x_test @ w.T / p.d**0.5 - f_test[:, None]) ** 2).mean(0).cpu().numpy()
         val = ((x_val @ w.T / p.d**0.5 - f_val[:, None]) ** 2).mean(0).cpu().numpy()
         fixed[:, j] = test[: len(p.lam)]
         best = len(p.lam) + int(np.argmin(val[len(p.lam) :]))
-        tuned[j], chosen[j] = test[best], lams[best]
+        tuned[j] = test[best]
+        spectrum = [t.cpu().numpy() for t in (evals.clamp(min=0.0), proj, evecs.T @ b_hat)]
+        own[j] = own_optimal_penalty(*spectrum, p.d)
     power = float((f_test**2).mean())
     # E_x f*² of one draw is aᵀCa/k for the readout a; with a ~ N(0, Δ_a I) its direction is
     # independent of ‖a‖², so scaling by kΔ_a/‖a‖² keeps the mean over draws exactly and removes
@@ -238,7 +270,7 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         "eg_ridge_opt": tuned,
         "nmse_ridge": fixed / power,
         "nmse_ridge_opt": tuned / power,
-        "log_lambda_opt": np.log(chosen),
+        "log_lambda_opt": own,
         "target_power": power * width * p.readout_variance / a2,
     }
 
@@ -383,12 +415,16 @@ EXPERIMENT = Experiment(
         ),
         Agreement(
             "log_lambda_opt",
-            reason="log λ* = log((ε_eff + Δ)/K) (Sec. 4) vs the log of the penalty that minimises "
-            "each draw's validation error on an 81-point grid: 3 sem plus half a grid step "
-            f"({_HALF_STEP:.3f}) for the discretisation; the minimum is flat, so this locates λ* "
-            "only to ≈ 15–16 % (declared 25 %); measured −1.01 to −1.03 vs −0.987",
-            atol=_HALF_STEP,
-            resolution=0.25,
+            reason="log λ* = log((ε_eff + Δ)/K) (Sec. 4) vs the mean over draws of log λ̂, each "
+            "training set's own minimiser of its error path (continuous in λ, the average over "
+            "inputs x ~ N(0, I_d) exact, b = E[x f*] = E[∇f*] from 2000 held-out gradients): "
+            "3 sem, no grid allowance. The minimum is flat: even with b exact one draw's log λ̂ "
+            "has sd 0.14–0.24 (0.10–0.12 between training sets of one network, 0.07–0.10 between "
+            "networks), so 96 draws give 3 sem ≈ 4–6 % of |log λ*|, and the simulated optimum "
+            "sits 1.5–3.6 % low (≈ 1.5–2 sem, at d = 500). Declared 12 % (3 sem + deviation "
+            "measured ≤ 9.3 %); before (the validation argmin on an 81-point grid, 3 sem + half "
+            "a grid step) 15–16 %, declared 25 %",
+            resolution=0.12,
         ),
         TheoryIdentity(
             "eg_ridge_opt",
@@ -408,7 +444,7 @@ EXPERIMENT = Experiment(
     },
     figure=figure,
     smoke={"d": 40, "n_test": 200, "alpha": (0.5, 2.0)},
-    protocol=2,
+    protocol=3,
     seeds=96,
     full={"d": 1000},
     full_seeds=32,
