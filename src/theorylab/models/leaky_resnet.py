@@ -24,15 +24,21 @@ frozen, so its minimum is a minimum of one fixed discretisation).
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 
 import torch
 
-from theorylab.models.training import Objective, TrainingConfig, TrainingResult, train
+from theorylab.models.training import (
+    Objective,
+    TrainingConfig,
+    TrainingResult,
+    cosine_lr,
+    train,
+)
 
 __all__ = [
     "adapt_steps_",
+    "data_cost",
     "leaky_loss",
     "leaky_representations",
     "momenta",
@@ -72,6 +78,11 @@ def leaky_representations(
     return reps
 
 
+def data_cost(y: torch.Tensor, readout: torch.Tensor, a_last: torch.Tensor) -> torch.Tensor:
+    """C(A_1) = (1/N)‖Y − Vᵀ A_1‖²_F per network (sum over outputs, mean over the N points)."""
+    return (y - readout @ a_last).square().sum((-2, -1)) / a_last.shape[-1]
+
+
 def leaky_loss(
     weights: torch.Tensor,
     a0: torch.Tensor,
@@ -86,8 +97,7 @@ def leaky_loss(
     ``y`` is (d_out, N) (or batched), ``readout`` the (d_out, w) read-out matrix Vᵀ.
     """
     reps = leaky_representations(weights, a0, leak, rho)
-    n_points = reps[-1].shape[-1]
-    data = (y - readout @ reps[-1]).square().sum((-2, -1)) / n_points
+    data = data_cost(y, readout, reps[-1])
     rho_b = _rho(rho, weights.shape[0])
     reg = (rho_b * weights.square().sum((-2, -1))).sum(-1)
     return data, data + lam / (2.0 * leak) * reg, reps
@@ -107,14 +117,9 @@ def momenta(
     start = a0.detach().expand(weights.shape[0], *a0.shape[-2:]).clone().requires_grad_()
     with torch.enable_grad():
         reps = leaky_representations(weights.detach(), start, leak, rho)
-        data = (y - readout @ reps[-1]).square().sum((-2, -1)) / reps[-1].shape[-1]
+        data = data_cost(y, readout, reps[-1])
         grads = torch.autograd.grad(data.sum(), reps)
     return [a.detach() for a in reps], [-g.detach() / lam for g in grads]
-
-
-def _cosine(step: int, total: int, lr: float, lr_final: float) -> float:
-    """The learning rate of :func:`~theorylab.models.training.train`'s Adam phase at ``step``."""
-    return lr_final + 0.5 * (lr - lr_final) * (1.0 + math.cos(math.pi * step / total))
 
 
 def train_with_step_updates(
@@ -136,8 +141,8 @@ def train_with_step_updates(
     polish = config.lbfgs_calls > 0 and config.lbfgs_max_iter > 0
     while done < total:
         n = min(every, total - done)
-        lr0 = _cosine(done, total, config.lr, config.lr_final)
-        lr1 = _cosine(done + n, total, config.lr, config.lr_final)
+        lr0 = cosine_lr(done, total, config.lr, config.lr_final)
+        lr1 = cosine_lr(done + n, total, config.lr, config.lr_final)
         chunk = dataclasses.replace(config, adam_steps=n, lr=lr0, lr_final=lr1, lbfgs_calls=0)
         results.append(train(params, objective, chunk))
         done += n

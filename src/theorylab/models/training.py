@@ -184,7 +184,9 @@ def evaluate(params: list[torch.Tensor], objective: Objective) -> tuple[np.ndarr
     return losses.cpu().numpy(), gnorm.cpu().numpy()
 
 
-def _cosine_lr(step: int, total: int, lr: float, lr_final: float) -> float:
+def cosine_lr(step: int, total: int, lr: float, lr_final: float) -> float:
+    """The learning rate of :func:`train`'s Adam phase at ``step`` of ``total`` (cosine decay
+    from ``lr`` to ``lr_final``)."""
     return lr_final + 0.5 * (lr - lr_final) * (1.0 + math.cos(math.pi * step / total))
 
 
@@ -196,7 +198,7 @@ def _adam(
     every = max(1, total // 10)
     for step in range(total):
         for group in opt.param_groups:
-            group["lr"] = _cosine_lr(step, total, config.lr, config.lr_final)
+            group["lr"] = cosine_lr(step, total, config.lr, config.lr_final)
         loss = objective(params).sum()
         grads = torch.autograd.grad(loss, params)
         for p, g in zip(params, grads, strict=True):
