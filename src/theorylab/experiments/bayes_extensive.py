@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.special import log_ndtr
 
 from theorylab.experiments.base import (
@@ -185,7 +186,8 @@ def own_optimal_penalty(evals: np.ndarray, proj: np.ndarray, along: np.ndarray, 
     error against f* over inputs x ~ N(0, I_d) is exact in x up to b = E[x f*]:
     ε(λ) = ‖c_λ‖²/d − 2 c_λ·Vᵀb/√d + E f*² (``along`` = Vᵀb̂, b̂ = mean ∇f* on held-out points,
     as E[x f*] = E[∇f*] for Gaussian x). A
-    161-point scan, refined by golden section to 1e-4 in log λ; a minimum at a bound stays there.
+    161-point scan, refined in the scan's bracket by scipy's bounded Brent search to 1e-4 in
+    log λ; a minimum at a bound stays there.
     """
 
     def err(t: np.ndarray) -> np.ndarray:
@@ -194,13 +196,10 @@ def own_optimal_penalty(evals: np.ndarray, proj: np.ndarray, along: np.ndarray, 
 
     grid = np.linspace(math.log(TUNING_GRID[0]), math.log(TUNING_GRID[-1]), 161)
     j = int(np.argmin(err(grid)))
-    lo, hi, ratio = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)], (math.sqrt(5) - 1) / 2
-    while hi - lo > 1e-4:
-        c, e = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        ec, ee = err(np.array([c, e]))
-        lo, hi = (lo, e) if ec <= ee else (c, hi)
-    t = 0.5 * (lo + hi)
-    return float(t) if err(np.array([t]))[0] <= err(grid[j : j + 1])[0] else float(grid[j])
+    bracket = (grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)])
+    best = minimize_scalar(lambda t: float(err(np.array([t]))[0]), bounds=bracket,
+                           method="bounded", options={"xatol": 1e-4})
+    return float(best.x) if best.fun <= err(grid[j : j + 1])[0] else float(grid[j])
 
 
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
