@@ -75,6 +75,19 @@ def test_resolution_is_the_smallest_detected_scaling():
             assert not check.evaluate(ev({"eg": scaled}, mean, sem))[i].passed
 
 
+def test_a_theory_vanishing_up_to_round_off_has_no_relative_resolution():
+    """An overlap that is zero by symmetry, computed as 1e-17, resolves no relative error (a
+    scaled zero stays zero): its resolution is infinite like an exact zero's, not 1e16."""
+    check = Agreement("eg", reason="r", atol=0.02)
+    th = {"eg": np.array([1e-17, 0.0])}
+    rows = check.evaluate(ev(th, {"eg": np.array([0.01, 0.01])}, {"eg": np.array([0.0, 0.0])}))
+    assert [r.passed for r in rows] == [True, True]
+    assert [r.resolution for r in rows] == [math.inf, math.inf]
+    small = check.evaluate(ev({"eg": np.array([1e-3, 1.0])}, {"eg": np.array([0.0, 1.0])},
+                              {"eg": np.array([0.0, 0.0])}))
+    assert small[0].resolution == pytest.approx((0.02 + 1e-3) / 1e-3)
+
+
 def test_required_resolution_fails_coarse_rows():
     check = Agreement("eg", reason="r", n_sem=3.0, resolution=0.05)
     rows = check.evaluate(

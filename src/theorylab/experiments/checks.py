@@ -256,10 +256,16 @@ class Agreement:
                 passed,
                 "agreement",
                 self.reason,
-                resolution=_relative(tol + abs(m - t), t),
+                resolution=_relative(tol + abs(m - t), _vanishing_as_zero(t, tol)),
             )
             rows.append(_with_resolution(row, self.resolution))
         return rows or [_nothing_selected(name, self.reason)]
+
+
+def _vanishing_as_zero(theory: float, tolerance: float) -> float:
+    """A theory value below 1e-9 of the row's tolerance is a zero up to round-off (an overlap
+    that vanishes by symmetry, computed as 1e-17): it has no relative resolution, like 0."""
+    return 0.0 if abs(theory) <= 1e-9 * tolerance else theory
 
 
 # --------------------------------------------------------------------------------------------
