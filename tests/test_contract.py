@@ -10,12 +10,14 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from theorylab.experiments.contract import declaration_violations, output_violations
 from theorylab.experiments.params import field_specs
+from theorylab.experiments.result import DRAWS_KEY
 from theorylab.runner.registry import all_experiments, import_errors
 
 EXPERIMENTS = list(all_experiments().values())
@@ -79,6 +81,17 @@ def test_a_broken_experiment_is_caught():
     found = output_violations(broken, p, simulation=broken.simulate(p, 0))
     assert any("nmse_ridge_optimal" in v for v in found)
     assert any("does not return 'nmse_ridge_opt'" in v for v in found)
+
+    def bad_draws(p, seed, device="cpu"):
+        out = exp.simulate(p, seed, device=device)
+        value = np.asarray(out["nmse_ridge_opt"], dtype=float)
+        out[DRAWS_KEY] = {"nmse_ridge_opt": np.stack([value, value + 1.0]), "nope": value[None]}
+        return out
+
+    found = output_violations(dataclasses.replace(exp, simulate=bad_draws), p,
+                              simulation=bad_draws(p, 0))
+    assert any("'nmse_ridge_opt' is not the mean of its draws" in v for v in found)
+    assert any("draws of 'nope' but not the observable" in v for v in found)
 
     unchecked = dataclasses.replace(exp, theory_only={})
     found = output_violations(unchecked, exp.make_params(), theory=exp.theory(exp.make_params()))

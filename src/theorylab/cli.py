@@ -318,8 +318,11 @@ def run(
 
 
 def _print_result(result) -> None:
-    seeds = result.simulation.seeds if result.simulation else 0
-    typer.echo(f"{result.slug} ({result.variant}): {seeds} seeds, {result.elapsed_s:.1f} s")
+    sim = result.simulation
+    seeds = f"{sim.seeds if sim else 0} seeds"
+    if sim and sim.draws:
+        seeds += f" ({sim.draws} draws)"
+    typer.echo(f"{result.slug} ({result.variant}): {seeds}, {result.elapsed_s:.1f} s")
     typer.echo(
         f"  {'check':<44} {'reference':>10} {'from':<6} {'simulation':>11} {'tolerance':>10} "
         f"{'resolution':>10}"

@@ -13,13 +13,13 @@ import pytest
 
 import theorylab as tl
 from theorylab.experiments.base import Experiment, element_label
-from theorylab.experiments.result import SimulationStats
+from theorylab.experiments.result import DRAWS_KEY, SimulationStats, seed_output
 from theorylab.runner.registry import get
 from theorylab.runner.run import RunResult, run
 from theorylab.runner.store import Store
 
 SLUG = "bayes_extensive"
-SMALL = {"d": 40, "n_test": 200, "alpha": (0.5, 1.0)}
+SMALL = {"d": 40, "n_test": 200, "alpha": (0.5, 1.0), "draws": 1}
 
 
 def counting(exp: Experiment) -> tuple[Experiment, list[int]]:
@@ -258,6 +258,38 @@ def test_seed_statistics_of_one_seed_has_no_error_bar() -> None:
     assert np.shape(sem["y"]) == (2,)
 
 
+def test_pooled_draws_give_the_standard_error_of_all_draws() -> None:
+    """Three seeds of four draws: mean and sem over the 12 draws (11 degrees of freedom), not
+    over the three seed means; an observable without draws keeps the per-seed statistics."""
+    rng = np.random.default_rng(1)
+    draws = rng.normal(size=(3, 4, 2))
+    per_seed = []
+    for s in range(3):
+        out = seed_output([{"x": d, "c": float(d[0])} for d in draws[s]], pooled=["x"])
+        per_seed.append(out)
+    stats = SimulationStats.from_seeds(per_seed)
+    flat = draws.reshape(12, 2)
+    np.testing.assert_allclose(stats.mean["x"], flat.mean(0), rtol=1e-14)
+    np.testing.assert_allclose(stats.sem["x"], flat.std(0, ddof=1) / np.sqrt(12), rtol=1e-12)
+    seed_means = draws[:, :, 0].mean(1)
+    assert stats.sem["c"] == pytest.approx(seed_means.std(ddof=1) / np.sqrt(3), rel=1e-12)
+    assert (stats.seeds, stats.draws) == (3, 12)
+    assert DRAWS_KEY not in stats.mean
+    # one seed of several draws has an error bar; the JSON document says how many draws
+    one = SimulationStats.from_seeds(per_seed[:1])
+    assert np.isfinite(one.sem["x"]).all() and math.isnan(one.sem["c"])
+    assert one.as_dict()["draws"] == 4
+
+
+def test_seed_output_is_the_mean_of_its_draws_and_refuses_none() -> None:
+    out = seed_output([{"x": 1.0, "y": [1.0, 2.0]}, {"x": 3.0, "y": [3.0, 6.0]}])
+    assert out["x"] == 2.0
+    np.testing.assert_array_equal(out["y"], [2.0, 4.0])
+    np.testing.assert_array_equal(out[DRAWS_KEY]["y"], [[1.0, 2.0], [3.0, 6.0]])
+    with pytest.raises(ValueError, match="at least one draw"):
+        seed_output([])
+
+
 # --------------------------------------------------------------------------------------------
 # RunResult ↔ JSON
 # --------------------------------------------------------------------------------------------
@@ -280,7 +312,7 @@ def test_run_result_round_trips_through_strict_json(result: RunResult) -> None:
     assert back.solver.iterations == result.solver.iterations
     assert back.elapsed_s == result.elapsed_s
     assert set(doc) >= {"slug", "params", "theory", "simulation", "checks", "passed", "elapsed_s"}
-    assert set(doc["simulation"]) == {"mean", "sem", "seeds"}
+    assert set(doc["simulation"]) == {"mean", "sem", "seeds", "draws"}
     for check in doc["checks"]:
         assert {"observable", "theory", "simulation", "tolerance", "passed", "resolution"} <= set(
             check

@@ -17,6 +17,7 @@ import numpy as np
 
 from theorylab.experiments.base import SOLVER_KEY, Experiment
 from theorylab.experiments.params import ParamsBase, field_specs
+from theorylab.experiments.result import DRAWS_KEY
 
 __all__ = ["declaration_violations", "output_violations"]
 
@@ -127,6 +128,8 @@ def output_violations(
             if name not in checked and name not in exp.theory_only:
                 bad.append(f"theory observable {name!r} is neither checked nor theory-only")
     if simulation is not None:
+        bad += _draws_violations(exp, params, simulation)
+        simulation = {k: v for k, v in simulation.items() if k != DRAWS_KEY}
         for name in sorted(set(simulation) - declared):
             bad.append(f"simulate() returns undeclared observable {name!r}")
         needed = {c.observable for c in exp.checks if c.needs_simulation}
@@ -140,6 +143,29 @@ def output_violations(
             if getattr(_check_for(exp, name), "source", "simulation") == "simulation":
                 bad.append(f"simulate() does not return {name!r}, which a check compares")
         bad += _shape_violations(exp, params, simulation, "simulate")
+    return bad
+
+
+def _draws_violations(exp: Experiment, params: Any, simulation: Mapping[str, Any]) -> list[str]:
+    """A seed's draws (:data:`DRAWS_KEY`): declared observables, one leading draw axis, and the
+    seed's reported value is their mean."""
+    draws = simulation.get(DRAWS_KEY)
+    if draws is None:
+        return []
+    if not isinstance(draws, Mapping) or not draws:
+        return [f"simulate()'s {DRAWS_KEY!r} must map observables to their draws"]
+    bad = []
+    for name, value in draws.items():
+        if name not in exp.observables or name not in simulation:
+            bad.append(f"simulate() returns draws of {name!r} but not the observable itself")
+            continue
+        arr = np.asarray(value, dtype=float)
+        expected = tuple(len(g) for g in exp.grids(params, name))
+        if arr.ndim != len(expected) + 1 or arr.shape[1:] != expected or len(arr) < 1:
+            bad.append(f"draws of {name!r} have shape {arr.shape}, expected (draws, *{expected})")
+        elif not np.allclose(arr.mean(axis=0), simulation[name], rtol=1e-12, atol=1e-14,
+                             equal_nan=True):
+            bad.append(f"simulate()'s {name!r} is not the mean of its draws")
     return bad
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from theorylab._version import __version__
 from theorylab.experiments.base import Experiment, make_params, params_to_dict
+from theorylab.experiments.result import DRAWS_KEY
 from theorylab.runner.consolidate import consolidated_frame, stored_keys
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.progress import run_tasks
@@ -186,7 +187,11 @@ def _record_rows(
         k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in rec["params"].items()
     }
     fixed = {k: v for k, v in fixed.items() if not isinstance(v, list)}
-    blocks = [_element_columns(exp, p, name, value) for name, value in rec["observables"].items()]
+    blocks = [
+        _element_columns(exp, p, name, value)
+        for name, value in rec["observables"].items()
+        if name != DRAWS_KEY  # a seed's draws: its mean is the row (see SimulationStats)
+    ]
     n = sum(len(b["value"]) for b in blocks)
     if n == 0:
         return None
