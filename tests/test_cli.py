@@ -18,7 +18,7 @@ ARXIV = "2302.00375"
 # Bayes-optimal error at α = 1 of the default setting (2 hidden tanh(2x) layers, γ = 1.4,
 # Δ = 0): the authors' Multilayer_BO notebook accompanying arXiv 2302.00375 gives 0.3374.
 EG_BO_ALPHA_1 = 0.3374
-SMALL = ["-p", "d=40", "-p", "n_test=200"]
+SMALL = ["-p", "d=40", "-p", "n_test=200", "-p", "draws=1"]
 
 
 def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -132,13 +132,16 @@ def test_arxiv_id_works_for_run_and_sweep(tmp_path: Path) -> None:
 
 
 def test_run_json(tmp_path: Path) -> None:
-    out = cli("run", SLUG, "--quick", "--json", "-p", "d=100", "--seeds", "8", cwd=tmp_path)
+    out = cli(
+        "run", SLUG, "--quick", "--json", "-p", "d=100", "-p", "draws=1", "--seeds", "8",
+        cwd=tmp_path,
+    )
     doc = json.loads(out.stdout)
     assert set(doc) >= {"slug", "params", "theory", "simulation", "checks", "passed", "elapsed_s"}
     assert out.returncode == (0 if doc["passed"] else 1), out.stderr
     assert doc["slug"] == SLUG
     assert doc["params"]["d"] == 100
-    assert set(doc["simulation"]) == {"mean", "sem", "seeds"}
+    assert set(doc["simulation"]) == {"mean", "sem", "seeds", "draws"}
     assert doc["simulation"]["seeds"] == 8
     n_alpha = len(doc["params"]["alpha"])
     assert len(doc["simulation"]["mean"]["eg_ridge_opt"]) == n_alpha

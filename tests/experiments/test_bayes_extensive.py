@@ -8,6 +8,7 @@ from scipy.optimize import minimize_scalar
 
 import theorylab as tl
 from theorylab.experiments import bayes_extensive as be
+from theorylab.experiments.result import DRAWS_KEY
 
 ALPHAS = (0.5, 1.0, 2.0, 4.0)
 
@@ -112,7 +113,7 @@ def test_params_validation(overrides, match):
 
 
 def test_simulation_is_seeded_and_has_theory_shapes():
-    p = be.Params(d=60, n_test=300)
+    p = be.Params(d=60, n_test=300, draws=2)
     a, b = be.simulate(p, 3), be.simulate(p, 3)
     np.testing.assert_array_equal(a["eg_ridge"], b["eg_ridge"])
     assert np.asarray(a["eg_ridge"]).shape == (len(p.lam), len(p.alpha))
@@ -128,13 +129,13 @@ def test_simulation_consumes_no_theory(monkeypatch):
 
     for name in ("theory", "equivalent_model", "optimal_penalty", "ridge_error"):
         monkeypatch.setattr(be, name, forbidden)
-    out = be.simulate(be.Params(d=40, n_test=200), 0)
-    assert set(out) <= set(be.EXPERIMENT.observables)
+    out = be.simulate(be.Params(d=40, n_test=200, draws=1), 0)
+    assert set(out) - {DRAWS_KEY} <= set(be.EXPERIMENT.observables)
 
 
 def test_own_optimal_penalty_lands_near_lambda_star():
     """Each training set's own optimal λ is close to λ* = (ε_eff + Δ)/K (Sec. 4), log scale."""
-    p = be.Params(d=200, n_test=2000, alpha=(2.0,))
+    p = be.Params(d=200, n_test=2000, alpha=(2.0,), draws=1)
     picks = [be.simulate(p, s)["log_lambda_opt"][0] for s in range(6)]
     assert abs(np.mean(picks) - np.log(be.theory(p)["lambda_star"])) < 0.35
 
@@ -152,14 +153,14 @@ def test_small_theory_vs_simulation():
             for c in exp.checks
         ),
     )
-    result = tl.run(coarse, {"d": 150, "n_test": 2000}, seeds=24)
+    result = tl.run(coarse, {"d": 150, "n_test": 2000, "draws": 8}, seeds=3)
     failed = [c for c in result.checks if not c.passed]
     assert result.passed, failed
 
 
 @pytest.mark.slow
 def test_quick_theory_vs_simulation():
-    """The paper's check at the quick size: d = 500, 96 draws of network and data."""
+    """The paper's check at the quick size: d = 500, 3 seeds × 32 draws of network and data."""
     result = tl.run("bayes_extensive")
     failed = [c for c in result.checks if not c.passed]
     assert result.passed, failed
@@ -173,7 +174,8 @@ def test_classification_theory_gives_a_sane_curve():
 
 @pytest.mark.slow
 def test_full_size_and_width_independence():
-    """d = 1000 (32 draws), and γ = 0.5 and 3 at α = 1 (the BO error does not depend on γ)."""
+    """d = 1000 (3 seeds × 11 draws), and γ = 0.5 and 3 at α = 1 (the BO error does not depend
+    on γ)."""
     assert tl.run("bayes_extensive", preset="full").passed
     for variant in be.EXPERIMENT.variants:
         run = tl.run("bayes_extensive", dict(variant.overrides), seeds=variant.seeds)

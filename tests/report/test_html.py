@@ -19,10 +19,10 @@ EXPERIMENTS = {"bayes_extensive": tl.get("bayes_extensive")}
 
 @pytest.fixture(scope="module")
 def small_results():
-    main = tl.run("bayes_extensive", {"d": 60, "n_test": 400}, seeds=4)
+    main = tl.run("bayes_extensive", {"d": 60, "n_test": 400, "draws": 1}, seeds=4)
     wide = tl.run(
         "bayes_extensive",
-        {"d": 60, "n_test": 400, "gamma": 3.0, "alpha": (1.0,)},
+        {"d": 60, "n_test": 400, "gamma": 3.0, "alpha": (1.0,), "draws": 1},
         seeds=4,
         variant="wide",
     )

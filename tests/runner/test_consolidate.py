@@ -18,7 +18,7 @@ from theorylab.runner.sweep import _frame, _record_rows, sweep
 from theorylab.runner.tasks import Task, execute
 
 SLUG = "bayes_extensive"
-BASE = {"d": 40, "n_test": 200}
+BASE = {"d": 40, "n_test": 200, "draws": 1}
 GRID = {"alpha": [0.5, 1.0, 2.0]}
 
 

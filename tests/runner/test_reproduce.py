@@ -12,10 +12,10 @@ from theorylab.runner.registry import get
 
 
 def test_plan_lists_main_then_variants_with_their_seeds():
-    exp = get("bayes_extensive")
+    exp = get("dot_product_attention")
     plan = rp.reproduction_plan([exp])
-    assert [(v, s) for _, v, _, s in plan] == [("main", None), ("narrow", 144), ("wide", None)]
-    assert plan[1][2] == {"gamma": 0.5, "alpha": (1.0,)}
+    assert [(v, s) for _, v, _, s in plan] == [("main", None), ("histogram", 3)]
+    assert plan[1][2] == {"task": "histogram"}
 
 
 def test_reproduce_runs_a_variant_with_its_seeds_at_the_quick_size_only(tmp_path, monkeypatch):
@@ -25,7 +25,7 @@ def test_reproduce_runs_a_variant_with_its_seeds_at_the_quick_size_only(tmp_path
         calls.append((variant, preset, seeds))
         return tl_result(exp, variant)
 
-    theory_only = tl.run("bayes_extensive", {"alpha": "1"}, simulate=False)
+    theory_only = tl.run("dot_product_attention", {"alpha": "1"}, simulate=False)
 
     def tl_result(exp, variant):
         return dataclasses.replace(theory_only, variant=variant)
@@ -33,13 +33,13 @@ def test_reproduce_runs_a_variant_with_its_seeds_at_the_quick_size_only(tmp_path
     monkeypatch.setattr(rp, "run", fake_run)
     monkeypatch.setattr(rp, "write_report", lambda out, exps: out / "index.html")
     for preset in ("quick", "full"):
-        rp.reproduce(["bayes_extensive"], preset=preset, out=tmp_path / preset)
+        rp.reproduce(["dot_product_attention"], preset=preset, out=tmp_path / preset)
     assert calls == [
-        ("main", "quick", None), ("narrow", "quick", 144), ("wide", "quick", None),
-        ("main", "full", None), ("narrow", "full", None), ("wide", "full", None),
+        ("main", "quick", None), ("histogram", "quick", 3),
+        ("main", "full", None), ("histogram", "full", None),
     ]
-    assert sorted(p.name for p in (tmp_path / "quick" / "bayes_extensive").iterdir()) == [
-        "main.json", "narrow.json", "wide.json"
+    assert sorted(p.name for p in (tmp_path / "quick" / "dot_product_attention").iterdir()) == [
+        "histogram.json", "main.json"
     ]
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from theorylab.experiments.result import to_jsonable
+from theorylab.experiments.result import DRAWS_KEY, to_jsonable
 from theorylab.runner import tasks as tasks_module
 from theorylab.runner.store import Store
 from theorylab.runner.tasks import Task, execute
 
 SLUG = "bayes_extensive"
-SMALL = {"alpha": [0.5, 1.0], "lam": [0.01, 1.0], "d": 40, "n_test": 200}
+SMALL = {"alpha": [0.5, 1.0], "lam": [0.01, 1.0], "d": 40, "n_test": 200, "draws": 1}
 
 
 def _record(key: str = "k" * 24, value: float = 1.5) -> dict:
@@ -254,8 +254,10 @@ def test_executed_record_round_trips_through_the_store(tmp_path: Path, kind: str
             "nmse_ridge",
             "log_lambda_opt",
             "target_power",
+            DRAWS_KEY,
         }
         assert np.shape(rec["observables"]["eg_ridge"]) == (2, 2)
+        assert np.shape(rec["observables"][DRAWS_KEY]["eg_ridge"]) == (1, 2, 2)  # one draw
     json.dumps(rec, allow_nan=False)
 
 

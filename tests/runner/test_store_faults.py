@@ -22,7 +22,7 @@ from theorylab.runner.sweep import sweep
 
 SLUG = "bayes_extensive"
 GRID = {"alpha": [0.5, 1.0, 2.0]}
-BASE = {"d": 40, "n_test": 200}
+BASE = {"d": 40, "n_test": 200, "draws": 1}
 
 
 @pytest.fixture()

@@ -21,6 +21,7 @@ import pytest
 
 import theorylab as tl
 from theorylab.experiments.base import Experiment
+from theorylab.experiments.result import DRAWS_KEY
 from theorylab.runner.executors import ExecutorSpec
 from theorylab.runner.registry import get
 from theorylab.runner.store import Store
@@ -29,7 +30,7 @@ from theorylab.runner.sweep import SweepSummary, expand_grid, sweep, sweep_tasks
 SLUG = "bayes_extensive"
 ALPHAS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
 SEEDS = 3
-BASE = {"d": 40, "n_test": 200}  # a simulation seed takes a few ms at this size
+BASE = {"d": 40, "n_test": 200, "draws": 1}  # a simulation seed takes a few ms at this size
 N_TASKS = len(ALPHAS) * (1 + SEEDS)
 
 EXECUTORS = {
@@ -189,7 +190,7 @@ def test_failing_tasks_are_counted_and_do_not_sink_the_others(tmp_path: Path, na
 # so this sweep of 4 × (1 + 6) = 28 tasks needs several seconds (plus ≈ 2 s of start-up).
 KILL_ALPHAS = [0.5, 1.0, 1.5, 2.0]
 KILL_SEEDS = 6
-KILL_BASE = {"d": 300, "n_test": 2000}
+KILL_BASE = {"d": 300, "n_test": 2000, "draws": 1}
 KILL_TASKS = len(KILL_ALPHAS) * (1 + KILL_SEEDS)
 
 
@@ -333,7 +334,9 @@ def test_load_gives_one_row_per_element(swept: dict) -> None:
     store = swept["local-1"]["store"]
     df = tl.load(SLUG, store=store)
     records = list(Store(store).records(SLUG))
-    n_elements = sum(np.asarray(v).size for r in records for v in r["observables"].values())
+    n_elements = sum(  # a seed's draws are summed up in its means: rows of those only
+        np.asarray(v).size for r in records for k, v in r["observables"].items() if k != DRAWS_KEY
+    )
     assert len(df) == n_elements
 
     documented = {"kind", "seed", "alpha", "lam", "observable", "value", "converged", "key"}
