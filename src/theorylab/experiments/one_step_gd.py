@@ -45,6 +45,7 @@ from theorylab.experiments.base import (
     Relation,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
+from theorylab.experiments.result import seed_output
 from theorylab.theory.activations import parse_activation
 from theorylab.theory.fixed_point import SolverStatus
 from theorylab.theory.gaussian import gauss_hermite
@@ -91,8 +92,10 @@ class Params(ParamsBase):
     d: Annotated[int, Range(20, 20_000), "input dimension d = width p of the simulation"] = 1000
     n_test: Annotated[int, Range(100, 1_000_000), "fresh test points per draw"] = 4000
     draws: Annotated[
-        int, Range(1, 1000), "independent draws (W0, first batch, data) averaged in one seed"
-    ] = 4
+        int, Range(1, 1000),
+        "independent draws (W0, first batch, data) per seed; the sem pools every draw of every "
+        "seed",
+    ] = 6
 
     relations = (
         Relation(
@@ -253,7 +256,8 @@ def _one_draw(p: Params, streams, k: int) -> dict:
 
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     """The mean over ``draws`` independent draws (W0, first batch, readout and test data) of
-    the one-step network; θ* = e_1.
+    the one-step network, with the draws of ε, r, c and the cosine (their sem pools every draw
+    of every seed); θ* = e_1.
 
     Within a draw the readout data are nested over α (common random numbers along each curve)
     and shared by every η̃; at an α with n ≤ max(n)/2 the error is also averaged over the other
@@ -270,8 +274,8 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
 
     streams = Streams(EXPERIMENT.slug, seed)
     draws = [_one_draw(p, streams, k) for k in range(p.draws)]
-    mean = {name: np.mean([r[name] for r in draws], axis=0) for name in ("eg", "spike",
-                                                                        "bulk_excess", "cosine")}
+    pooled = seed_output([{k: r[k] for k in ("eg", "spike", "bulk_excess", "cosine")}
+                          for r in draws])
     with np.errstate(invalid="ignore"):
         stack = np.array([r["learned"] for r in draws])
         counts = np.isfinite(stack).sum(0)
@@ -279,7 +283,7 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     z = streams.numpy("floor").standard_normal(_FLOOR_SAMPLES)
     t = parse_activation(p.teacher)(z)
     floor = float(np.mean(t**2) - np.mean(z * t) ** 2)
-    return {**mean, "learned": learned, "nonlinear_floor": floor}
+    return {**pooled, "learned": learned, "nonlinear_floor": floor}
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +339,7 @@ def _stepped(p: Params, c) -> bool:
 
 
 _STAT = (
-    "3 sem over 4 seeds of 4 independent draws each (W0, first batch, readout and test data) "
+    "3 sem over 18 independent draws (3 seeds × 6, pooled; W0, first batch, readout and test data) "
     "of the one-step network at d = p = 1000, α0 = 20, σ* = sin, σ = tanh, λ = 0.1; test MSE "
     "by a control variate on 4000 test points (Hermite functions of x_1 and of the spike "
     "coordinate, exact mean 0: removes 2/3 of the test-set sd) and, at α = 0.2, averaged over "
@@ -460,9 +464,9 @@ EXPERIMENT = Experiment(
     dims={"kappa": lambda p: KAPPA},
     figure=figure,
     smoke={"d": 60, "n_test": 400, "alpha0": 2.0, "alpha": (0.5, 1.5), "draws": 1},
-    protocol=2,
-    seeds=4,
-    full={"d": 2000, "draws": 2},
-    full_seeds=6,
+    protocol=3,
+    seeds=3,
+    full={"d": 2000, "draws": 4},
+    full_seeds=3,
     cpu_only="not ported to accelerators: float64 torch with numpy readouts per draw",
 )

@@ -54,6 +54,7 @@ from theorylab.experiments.one_step_gd import (
     SMOOTH_STUDENTS,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
+from theorylab.experiments.result import seed_output
 from theorylab.theory.activations import gaussian_mean, parse_activation
 from theorylab.theory.fixed_point import SolverStatus
 from theorylab.theory.spectral import (
@@ -114,8 +115,10 @@ class Params(ParamsBase):
     d: Annotated[int, Range(20, 5000), "input dimension d = width p of the simulation"] = 800
     n_test: Annotated[int, Range(100, 1_000_000), "fresh test points per draw"] = 4000
     draws: Annotated[
-        int, Range(1, 1000), "independent draws (W0, first batch, data) averaged in one seed"
-    ] = 4
+        int, Range(1, 1000),
+        "independent draws (W0, first batch, data) per seed; the sem pools every draw of every "
+        "seed",
+    ] = 5
 
     relations = (
         Relation(
@@ -296,14 +299,14 @@ def _srf_draw(p: Params, streams, k: int) -> dict:
 
 def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
     """The mean over ``draws`` independent draws (:func:`_one_draw`, or :func:`_srf_draw` with
-    two types); θ* = e_1. No theory output enters (with two types, r and c of the sRF model
-    are its parameters, not a checked prediction)."""
+    two types), and the draws themselves (the sem pools every draw of every seed); θ* = e_1.
+    No theory output enters (with two types, r and c of the sRF model are its parameters, not
+    a checked prediction)."""
     from theorylab.seeding import Streams
 
     streams = Streams(EXPERIMENT.slug, seed)
     draw = _one_draw if p.types == 1 else _srf_draw
-    draws = [draw(p, streams, k) for k in range(p.draws)]
-    return {name: np.mean([r[name] for r in draws], axis=0) for name in draws[0]}
+    return seed_output([draw(p, streams, k) for k in range(p.draws)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,10 +366,10 @@ def _two_types(p: Params) -> bool:
 #: large-batch sRF at r = η̃ μ1 μ1* = 2, c = 1 + 4·10⁻⁶ (α0 = 10⁶, linear target: μ1 = 1/2,
 #: μ1* = 1), p = d = 400, n = 800, 8 draws per seed.
 TWO_TYPES = {"types": 2, "student": "relu", "teacher": "linear", "alpha0": 1e6,
-             "eta_tilde": (4.0,), "d": 400, "draws": 8}
+             "eta_tilde": (4.0,), "d": 400, "draws": 11}
 
 _STAT2 = (
-    "3 sem over 4 seeds of 8 draws each of the sRF model W = √c W0 + r s v̂ᵀ with s_i = ±1 "
+    "3 sem over 33 draws (3 seeds × 11, pooled) of the sRF model W = √c W0 + r s v̂ᵀ with s_i = ±1 "
     "(ReLU, p = d = 400, n = 800, r = 2, c = 1)"
 )
 
@@ -410,7 +413,7 @@ TWO_TYPE_CHECKS = (
 )
 
 _STAT = (
-    "3 sem over 4 seeds of 4 independent draws each of the one-step network (W0, first "
+    "3 sem over 15 independent draws (3 seeds × 5, pooled) of the one-step network (W0, first "
     "batch, data) at d = p = 800, n = 1600, α0 = 20, σ* = sin, σ = tanh"
 )
 
@@ -500,10 +503,10 @@ EXPERIMENT = Experiment(
     },
     figure=figure,
     smoke={"d": 60, "n_test": 400, "alpha0": 2.0, "draws": 1},
-    protocol=3,
-    seeds=4,
-    full={"d": 1600, "draws": 2},
-    full_seeds=4,
+    protocol=4,
+    seeds=3,
+    full={"d": 1600, "draws": 3},
+    full_seeds=3,
     variants=(
         Variant("two_types", TWO_TYPES, "second layer s_i = ±1 (two neuron types), ReLU, sRF "
                 "model at r = 2, c = 1, p = d = 400, n = 800"),
