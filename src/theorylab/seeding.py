@@ -14,6 +14,7 @@ The derivation is numpy's :class:`~numpy.random.SeedSequence` with entropy
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -61,17 +62,25 @@ class Streams:
 
     slug: str
     seed: int
+    prefix: str = ""
 
     def __post_init__(self) -> None:
         _check(self.slug, self.seed, "check")
 
+    def draw(self, k: int) -> Streams:
+        """The streams of the ``k``-th independent draw within this seed: every purpose is
+        prefixed ``"draw k/"``, so draws share no stream with each other or with the seed."""
+        if k < 0:
+            raise ValueError(f"draw must be >= 0, got {k}")
+        return dataclasses.replace(self, prefix=f"{self.prefix}draw {k}/")
+
     def numpy(self, purpose: str) -> np.random.Generator:
-        return numpy_rng(self.slug, self.seed, purpose)
+        return numpy_rng(self.slug, self.seed, self.prefix + purpose)
 
     def integer(self, purpose: str) -> int:
-        return stream_seed(self.slug, self.seed, purpose)
+        return stream_seed(self.slug, self.seed, self.prefix + purpose)
 
     def torch(self, purpose: str):
         from theorylab.models.device import torch_generator
 
-        return torch_generator(self.slug, self.seed, purpose)
+        return torch_generator(self.slug, self.seed, self.prefix + purpose)
