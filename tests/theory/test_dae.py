@@ -57,6 +57,18 @@ def test_prox_is_the_global_minimiser():
         assert f(v[i], u[i]) <= f(vv, uu).min() + 1e-9
 
 
+def test_prox_golden_section_fallback_finds_the_same_minimiser():
+    """With one Newton step allowed, the points still moving finish by golden section in
+    their grid bracket: the same (v*, u*) as Newton."""
+    a1 = np.array([-3.9116, 0.3, 1.2])
+    a2 = np.array([3.9955, -0.5, 1.0])
+    args = (a1, a2, 0.3867, 0.1547, 0.9995, 0.2665, np.sqrt(0.75))
+    v, u, _ = dae._prox(*args)
+    v1, u1, _ = dae._prox(*args, newton=1)
+    # golden section compares values of F*: it resolves the minimiser to about √ε
+    np.testing.assert_allclose(np.r_[v1, u1], np.r_[v, u], rtol=0, atol=1e-7)
+
+
 def test_isotropic_and_matrix_prior_sides_agree():
     """Two code paths of the prior side: closed form for Σ = s2 I and the d × d algebra."""
     d, s2 = 40, 0.15

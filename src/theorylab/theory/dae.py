@@ -353,37 +353,81 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
         + 2.0 * (0.45 * c / wv + np.abs(c * a1) / wv + np.abs(a2) / wu + c / wv + 1.0) / big_a
     )
     half = 1.05 * slope * width / 2.0 + 1e-12
-    hs = h0[..., None] + half[..., None] * np.linspace(-1.0, 1.0, grid)
-    vals = _eval_grid(hs, (a1, a2, wv, wu, q, b, c, big_a))
-    i = np.clip(np.argmin(vals, axis=-1), 1, grid - 2)[..., None]
-    h = np.take_along_axis(hs, i, -1)[..., 0]
-    trust = 2.0 * half / (grid - 1)  # Newton steps stay within one grid spacing
-    shape = h.shape
-    flat = [np.broadcast_to(v, shape).ravel() for v in (a1, a2, wv, wu, q, b, c, big_a, trust)]
-    h = h.ravel().copy()
-    idx = np.arange(h.size)
-    for _ in range(newton):  # Newton on the points that have not converged yet
-        pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr = (v[idx] for v in flat)
-        hh = h[idx]
-        phi = np.tanh(hh)
-        d1 = 1.0 - phi**2
-        dd1 = -2.0 * phi * d1
-        x = pc * (hh - pa1) / pwv + pa2 / pwu
-        g = (2.0 * (hh - pa1) / pwv + 2.0 * pb * (d1 * hh + phi) + 2.0 * pq * phi * d1
-             - 2.0 * (x + phi) * (pc / pwv + d1) / pa)
-        curv = (2.0 / pwv + 2.0 * pb * (dd1 * hh + 2.0 * d1) + 2.0 * pq * (d1**2 + phi * dd1)
-                - 2.0 * ((pc / pwv + d1) ** 2 + (x + phi) * dd1) / pa)
-        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * ptr)
-        dh = np.clip(dh, -ptr, ptr)
-        h[idx] = hh - dh
-        idx = idx[np.abs(dh) >= 1e-12]
-        if idx.size == 0:
-            break
-    if idx.size:  # Newton cycled (negative curvature): golden-section search in the grid bracket
-        h[idx] = _golden(flat, idx, np.take_along_axis(hs, i, -1).ravel()[idx], flat[8][idx])
+    shape = np.broadcast_shapes(h0.shape, half.shape)
+    flat = [np.broadcast_to(v, shape).ravel()
+            for v in (a1, a2, wv, wu, q, b, c, big_a, 2.0 * half / (grid - 1))]
+    trust = flat[8]  # Newton steps stay within one grid spacing
+    h0f, halff = np.broadcast_to(h0, shape).ravel(), np.broadcast_to(half, shape).ravel()
+    offsets = np.linspace(-1.0, 1.0, grid)
+    i = np.clip(np.argmin(_scan(offsets, h0f, halff, flat), axis=0), 1, grid - 2)
+    h = _newton(h0f + halff * offsets[i], flat, newton)
+    if np.isnan(h).any():  # Newton cycled (negative curvature): golden section in the bracket
+        idx = np.flatnonzero(np.isnan(h))
+        h[idx] = _golden(flat, idx, h0f[idx] + halff[idx] * offsets[i[idx]], trust[idx])
     h = h.reshape(shape)
     u = (c * (h - a1) / wv + a2 / wu + np.tanh(h)) / big_a
     return h - c * u, u, True
+
+
+def _scan(offsets, h0, half, flat):
+    """F*(h) of :func:`_prox` at ``h = h0 + half·s`` for the grid offsets ``s`` (axis 0), up
+    to a constant per point, written as ``k1 s + k2 s² + φ (l0 + l1 s) + r φ²`` (φ = tanh h):
+    the quadratic part ``(h − a1)²/w_v − X²/A`` has curvature ``half²/width``
+    (``width = w_v + c² w_u``), and ``−(X + φ)²/A`` splits into ``−X²/A − 2Xφ/A − φ²/A``."""
+    a1, a2, wv, wu, q, b, c, big_a = flat[:8]
+    t0 = c * a2  # h0 − a1
+    x0 = c * t0 / wv + a2 / wu  # X(h0)
+    k1 = 2.0 * half * (t0 / wv - c * x0 / (wv * big_a))
+    k2 = half**2 / (wv + c**2 * wu)
+    l0 = 2.0 * b * (t0 + a1) - 2.0 * x0 / big_a
+    l1 = 2.0 * half * (b - c / (wv * big_a))
+    r = q - 1.0 / big_a
+    row = offsets[:, None]  # grid along axis 0: the inner loops run over the points
+    phi = np.tanh(np.multiply(row, half) + h0)
+    vals = np.multiply(row, k2)
+    vals += k1
+    vals *= row
+    lin = np.multiply(r, phi)
+    lin += l0
+    lin += np.multiply(row, l1)
+    lin *= phi
+    vals += lin
+    return vals
+
+
+def _newton(h, flat, steps):
+    """Newton on F*'(h) = 0 (:func:`_prox`) from the grid minima ``h`` (flat), steps clipped to
+    one grid spacing, for the points that have not converged (``|Δh| ≥ 1e-12``) only; points
+    still moving after ``steps`` come back as NaN."""
+    a1, a2, wv, wu, q, b, c, big_a, trust = flat
+    cw, aw, tw = c / wv, a2 / wu, 2.0 / wv
+    b2, q2, ia2 = 2.0 * b, 2.0 * q, 2.0 / big_a
+    h = h.copy()
+    idx = np.arange(h.size)
+    hh = h
+    for _ in range(steps):
+        phi = np.tanh(hh)
+        d1 = 1.0 - phi**2
+        dd1 = -2.0 * phi * d1
+        t = hh - a1
+        f = cw * t + aw + phi  # X + φ
+        e = cw + d1
+        g = tw * t + b2 * (d1 * hh + phi) + q2 * phi * d1 - ia2 * f * e
+        curv = (tw + b2 * (dd1 * hh + 2.0 * d1) + q2 * (d1**2 + phi * dd1)
+                - ia2 * (e**2 + f * dd1))
+        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * trust)
+        np.clip(dh, -trust, trust, out=dh)
+        hh = hh - dh
+        h[idx] = hh
+        moving = np.abs(dh) >= 1e-12
+        if not moving.all():
+            idx, hh = idx[moving], hh[moving]
+            a1, aw, cw, tw, b2, q2, ia2, trust = (
+                v[moving] for v in (a1, aw, cw, tw, b2, q2, ia2, trust))
+        if idx.size == 0:
+            return h
+    h[idx] = np.nan
+    return h
 
 
 def _golden(flat, idx, centre, spacing, iterations: int = 90):
@@ -408,33 +452,6 @@ def _golden(flat, idx, centre, spacing, iterations: int = 90):
         x1, x2 = np.where(left, new, x2), np.where(left, x1, new)
         f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
     return 0.5 * (lo + hi)
-
-
-def _eval_grid(hs, args):
-    """F*(h) of :func:`_prox` on a grid along the last axis (arguments get a trailing axis).
-
-    The same operations in the same order as ``(h − a1)²/w_v + 2 φ b h + q φ² − (X + φ)²/A``,
-    in place (four large buffers instead of a dozen temporaries)."""
-    a1, a2, wv, wu, q, b, c, big_a = (np.asarray(a)[..., None] for a in args)
-    phi = np.tanh(hs)
-    t = np.subtract(hs, a1)
-    x = np.multiply(c, t)
-    x /= wv
-    x += a2 / wu
-    np.square(t, out=t)
-    t /= wv
-    tmp = np.multiply(2.0, phi)
-    tmp *= b
-    tmp *= hs
-    t += tmp
-    np.square(phi, out=tmp)
-    np.multiply(q, tmp, out=tmp)
-    t += tmp
-    x += phi
-    np.square(x, out=x)
-    x /= big_a
-    t -= x
-    return t
 
 
 def _channel(x, alpha, delta, b, nodes):
@@ -530,13 +547,15 @@ def solve_saddle_point(
                                      0.1 * geometry.s2_minus)]
     )
     prox_ok = [True]
+    last = {}  # the last evaluated iterate and its φ(h)h (the solver returns that iterate)
 
     def step(x):
         x = x.reshape(start.shape)
         x[0] = np.maximum(x[0], 1e-12)
         x[3:5] = np.maximum(x[3:5], 1e-12)
         x[[2, 5, 6]] = np.maximum(x[[2, 5, 6]], 1e-12)
-        hats, ok, _ = _channel(x, alpha, delta, b, nodes)
+        hats, ok, last["phi_h"] = _channel(x, alpha, delta, b, nodes)
+        last["x"] = x.copy()
         prox_ok[0] = ok
         return geometry.prior(lam, hats)
 
@@ -548,5 +567,8 @@ def solve_saddle_point(
     if not prox_ok[0]:
         status = SolverStatus(False, status.iterations, status.residual, status.method,
                               "the proximal Newton iteration did not converge")
-    _, _, phi_h = _channel(x, alpha, delta, b, nodes)
+    if np.array_equal(x, last["x"]):
+        phi_h = last["phi_h"]
+    else:  # the solver stopped elsewhere (not converged) or the iterate was clamped
+        _, _, phi_h = _channel(x, alpha, delta, b, nodes)
     return DAEStatistics(*x, b=b, train_phi_h=phi_h, status=status)
