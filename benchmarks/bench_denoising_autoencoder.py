@@ -1,10 +1,13 @@
 """Speed of denoising_autoencoder's theory per grid point, against the dense linear algebra.
 
 Per point of the (Δ, α) grid: the isotropic, Wishart (d × d matrices, the prior side in Σ_+'s
-eigenbasis with one Cholesky inverse per iteration) and digits (d = 64) theories; the
-"explicit" column re-solves the Wishart point with the prior side written out
-(G = inv(M), G B G formed: the implementation before the eigenbasis). Reference costs measured
-in the same run: one d × d eigh (paid once per geometry, cached) and one d × d inverse.
+eigenbasis with one block (Schur complement) inverse per iteration) and digits (d = 64)
+theories, with their fixed-point iterations; then what one iteration costs: the Wishart prior
+side (one d × d inverse and O(d²) traces) and the channel side (the 2-d proximal map on the
+30 × 30 Gauss–Hermite grid of both clusters). The "explicit" row re-solves the Wishart point
+with the prior side written out (G = inv(M), G B G formed: the implementation before the
+eigenbasis). Reference costs measured in the same run: one d × d eigh (paid once per geometry,
+cached) and one d × d inverse.
 Run: ``python benchmarks/bench_denoising_autoencoder.py [--d 500]``.
 """
 
@@ -30,6 +33,17 @@ def explicit_prior(geo, lam, h):
                      np.trace(sm @ gbg), np.trace(sp @ g), np.trace(sm @ g)]) / d
 
 
+def one_iteration(geo, p) -> tuple[float, float]:
+    """Best times of one prior-side and one channel-side evaluation at the solution of ``p``."""
+    delta, alpha = np.asarray(p.Delta, float)[:, None], np.asarray(p.alpha, float)[None, :]
+    st = dae.solve_saddle_point(geo, alpha, delta, p.lam)
+    x = np.stack([st.q, st.m, st.V, st.q_plus, st.q_minus, st.V_plus, st.V_minus])
+    hats = dae._channel(x, alpha, delta, st.b, 30)[0]
+    t_prior = best_of(lambda: geo.prior(p.lam, hats), repeat=7)
+    t_channel = best_of(lambda: dae._channel(x, alpha, delta, st.b, 30), repeat=7)
+    return t_prior, t_channel
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--d", type=int, default=500)
@@ -40,12 +54,15 @@ def main() -> None:
     sp = geo.sigma_plus
     t_eigh = best_of(lambda: np.linalg.eigh(sp))
     t_inv = best_of(lambda: np.linalg.inv(sp + np.eye(args.d)))
-    rows = {
-        "isotropic": best_of(lambda: da.theory(da.Params(**point))),
-        "wishart": best_of(lambda: da.theory(wish)),
-        "digits": best_of(lambda: da.theory(da.Params(covariance="digits", d=64, **point))),
-        "isotropic, 3 × 3 grid / 9": best_of(lambda: da.theory(da.Params())) / 9,
+    cases = {
+        "isotropic": da.Params(**point),
+        "wishart": wish,
+        "digits": da.Params(covariance="digits", d=64, **point),
     }
+    rows = {name: best_of(lambda p=p: da.theory(p)) for name, p in cases.items()}
+    iterations = {name: da.theory(p)["solver"].iterations for name, p in cases.items()}
+    rows["isotropic, 3 × 3 grid / 9"] = best_of(lambda: da.theory(da.Params())) / 9
+    t_prior, t_channel = one_iteration(geo, wish)
     fast = da.theory(wish)
     original = dae.ClusterGeometry._prior_matrix
     dae.ClusterGeometry._prior_matrix = explicit_prior
@@ -57,7 +74,10 @@ def main() -> None:
     diff = max(abs(float(fast[k][0, 0]) / float(slow[k][0, 0]) - 1) for k in ("q", "m", "excess"))
     print(f"d = {args.d}: eigh {1e3 * t_eigh:.1f} ms, inverse {1e3 * t_inv:.1f} ms")
     for name, t in rows.items():
-        print(f"  theory per point, {name:28s} {1e3 * t:8.1f} ms")
+        its = f"  ({iterations[name]} iterations)" if name in iterations else ""
+        print(f"  theory per point, {name:28s} {1e3 * t:8.1f} ms{its}")
+    print(f"  one iteration: prior side (d = {args.d}) {1e3 * t_prior:.1f} ms, "
+          f"channel side {1e3 * t_channel:.1f} ms")
     print(f"  fast vs explicit prior: max relative difference {diff:.1e} "
           f"({fast['solver'].iterations} iterations)")
 

@@ -268,11 +268,10 @@ class ClusterGeometry:
             gsm = g @ sm
             e1, e2 = float(np.trace(gsm)), float(np.sum(gsm * g))
             e3, e4 = float(np.sum(gsm * (g * lam_p).T)), float(np.sum(gsm * gsm.T))
-        gg = np.square(g, out=g)  # G ∘ G (G itself is not needed any more)
-        col = gg.sum(0)
         # traces of products of G and Σ_+ = diag(λ_+): t1 = tr G, t2 = tr G², t3 = tr GΣ_+,
-        # t4 = tr GΣ_+G, t5 = tr GΣ_+GΣ_+, all O(d²) from G ∘ G
-        t2, t4, t5 = float(col.sum()), float(col @ lam_p), float(lam_p @ (gg @ lam_p))
+        # t4 = tr GΣ_+G, t5 = tr GΣ_+GΣ_+, all O(d²) from G ∘ G (G is not needed any more)
+        col, gg_lam = (np.square(g, out=g) @ np.stack([np.ones(d), lam_p], axis=1)).T
+        t2, t4, t5 = float(col.sum()), float(col @ lam_p), float(lam_p @ gg_lam)
         if vmh != 0:  # G Σ_− = (I − a G − V̂_+ G Σ_+)/V̂_−
             e1 = (d - a * t1 - vph * t3) / vmh  # tr GΣ_−
             e2 = (t1 - a * t2 - vph * t4) / vmh  # tr GΣ_−G
@@ -329,6 +328,10 @@ def _spd_inverse(mat: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+#: Points per block of the proximal map's grid scan.
+_BLOCK = 512
+
+
 def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
     """argmin over (v, u) of F = (v − a1)²/width_v + (u − a2)²/width_u + U(v, u),
     U = q φ(h)² − 2 φ(h) L, h = c u + v, L = (1 − c b) u − b v.
@@ -353,79 +356,84 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
         + 2.0 * (0.45 * c / wv + np.abs(c * a1) / wv + np.abs(a2) / wu + c / wv + 1.0) / big_a
     )
     half = 1.05 * slope * width / 2.0 + 1e-12
+    trust = 2.0 * half / (grid - 1)  # Newton steps stay within one grid spacing
     shape = np.broadcast_shapes(h0.shape, half.shape)
-    flat = [np.broadcast_to(v, shape).ravel()
-            for v in (a1, a2, wv, wu, q, b, c, big_a, 2.0 * half / (grid - 1))]
-    trust = flat[8]  # Newton steps stay within one grid spacing
+    flat = [np.broadcast_to(v, shape).ravel() for v in (a1, a2, wv, wu, q, b, c, big_a, trust)]
     h0f, halff = np.broadcast_to(h0, shape).ravel(), np.broadcast_to(half, shape).ravel()
-    offsets = np.linspace(-1.0, 1.0, grid)
-    i = np.clip(np.argmin(_scan(offsets, h0f, halff, flat), axis=0), 1, grid - 2)
-    h = _newton(h0f + halff * offsets[i], flat, newton)
+    offsets = np.linspace(-1.0, 1.0, grid)[:, None]
+    # the scan in blocks of points, the grid along axis 0 (temporaries stay in cache, and the
+    # inner loops run over the points)
+    i = np.concatenate([
+        np.argmin(_eval_grid(h0f[j:j + _BLOCK] + offsets * halff[j:j + _BLOCK],
+                             [v[j:j + _BLOCK] for v in flat]), axis=0)
+        for j in range(0, h0f.size, _BLOCK)
+    ])
+    i = np.clip(i, 1, grid - 2)
+    start = h0f + offsets[i, 0] * halff
+    h = _newton(start, flat, newton)
     if np.isnan(h).any():  # Newton cycled (negative curvature): golden section in the bracket
         idx = np.flatnonzero(np.isnan(h))
-        h[idx] = _golden(flat, idx, h0f[idx] + halff[idx] * offsets[i[idx]], trust[idx])
+        h[idx] = _golden(flat, idx, start[idx], flat[8][idx])
     h = h.reshape(shape)
     u = (c * (h - a1) / wv + a2 / wu + np.tanh(h)) / big_a
     return h - c * u, u, True
 
 
-def _scan(offsets, h0, half, flat):
-    """F*(h) of :func:`_prox` at ``h = h0 + half·s`` for the grid offsets ``s`` (axis 0), up
-    to a constant per point, written as ``k1 s + k2 s² + φ (l0 + l1 s) + r φ²`` (φ = tanh h):
-    the quadratic part ``(h − a1)²/w_v − X²/A`` has curvature ``half²/width``
-    (``width = w_v + c² w_u``), and ``−(X + φ)²/A`` splits into ``−X²/A − 2Xφ/A − φ²/A``."""
-    a1, a2, wv, wu, q, b, c, big_a = flat[:8]
-    t0 = c * a2  # h0 − a1
-    x0 = c * t0 / wv + a2 / wu  # X(h0)
-    k1 = 2.0 * half * (t0 / wv - c * x0 / (wv * big_a))
-    k2 = half**2 / (wv + c**2 * wu)
-    l0 = 2.0 * b * (t0 + a1) - 2.0 * x0 / big_a
-    l1 = 2.0 * half * (b - c / (wv * big_a))
-    r = q - 1.0 / big_a
-    row = offsets[:, None]  # grid along axis 0: the inner loops run over the points
-    phi = np.tanh(np.multiply(row, half) + h0)
-    vals = np.multiply(row, k2)
-    vals += k1
-    vals *= row
-    lin = np.multiply(r, phi)
-    lin += l0
-    lin += np.multiply(row, l1)
-    lin *= phi
-    vals += lin
-    return vals
+def _eval_grid(hs, args):
+    """F*(h) of :func:`_prox` on a grid along axis 0 (``args``: one value per point).
+
+    The same operations in the same order as ``(h − a1)²/w_v + 2 φ b h + q φ² − (X + φ)²/A``,
+    in place (four large buffers instead of a dozen temporaries)."""
+    a1, a2, wv, wu, q, b, c, big_a = args[:8]
+    phi = np.tanh(hs)
+    t = np.subtract(hs, a1)
+    x = np.multiply(c, t)
+    x /= wv
+    x += a2 / wu
+    np.square(t, out=t)
+    t /= wv
+    tmp = np.multiply(2.0, phi)
+    tmp *= b
+    tmp *= hs
+    t += tmp
+    np.square(phi, out=tmp)
+    np.multiply(q, tmp, out=tmp)
+    t += tmp
+    x += phi
+    np.square(x, out=x)
+    x /= big_a
+    t -= x
+    return t
 
 
 def _newton(h, flat, steps):
     """Newton on F*'(h) = 0 (:func:`_prox`) from the grid minima ``h`` (flat), steps clipped to
-    one grid spacing, for the points that have not converged (``|Δh| ≥ 1e-12``) only; points
-    still moving after ``steps`` come back as NaN."""
-    a1, a2, wv, wu, q, b, c, big_a, trust = flat
-    cw, aw, tw = c / wv, a2 / wu, 2.0 / wv
-    b2, q2, ia2 = 2.0 * b, 2.0 * q, 2.0 / big_a
+    one grid spacing, for the points that have not converged (``|Δh| ≥ 1e-12``) only (their
+    parameters are gathered again only when that set shrinks); points still moving after
+    ``steps`` come back as NaN."""
     h = h.copy()
     idx = np.arange(h.size)
-    hh = h
+    hh, (pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr) = h, flat
     for _ in range(steps):
         phi = np.tanh(hh)
         d1 = 1.0 - phi**2
         dd1 = -2.0 * phi * d1
-        t = hh - a1
-        f = cw * t + aw + phi  # X + φ
-        e = cw + d1
-        g = tw * t + b2 * (d1 * hh + phi) + q2 * phi * d1 - ia2 * f * e
-        curv = (tw + b2 * (dd1 * hh + 2.0 * d1) + q2 * (d1**2 + phi * dd1)
-                - ia2 * (e**2 + f * dd1))
-        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * trust)
-        np.clip(dh, -trust, trust, out=dh)
+        x = pc * (hh - pa1) / pwv + pa2 / pwu
+        g = (2.0 * (hh - pa1) / pwv + 2.0 * pb * (d1 * hh + phi) + 2.0 * pq * phi * d1
+             - 2.0 * (x + phi) * (pc / pwv + d1) / pa)
+        curv = (2.0 / pwv + 2.0 * pb * (dd1 * hh + 2.0 * d1) + 2.0 * pq * (d1**2 + phi * dd1)
+                - 2.0 * ((pc / pwv + d1) ** 2 + (x + phi) * dd1) / pa)
+        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * ptr)
+        dh = np.clip(dh, -ptr, ptr)
         hh = hh - dh
         h[idx] = hh
         moving = np.abs(dh) >= 1e-12
         if not moving.all():
             idx, hh = idx[moving], hh[moving]
-            a1, aw, cw, tw, b2, q2, ia2, trust = (
-                v[moving] for v in (a1, aw, cw, tw, b2, q2, ia2, trust))
-        if idx.size == 0:
-            return h
+            pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr = (
+                v[moving] for v in (pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr))
+            if idx.size == 0:
+                return h
     h[idx] = np.nan
     return h
 
