@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from theorylab.theory import dae
+from theorylab.theory.gaussian import gauss_hermite
 
 
 def test_skip_weight_minimises_the_rescaling_error():
@@ -67,6 +68,21 @@ def test_prox_golden_section_fallback_finds_the_same_minimiser():
     v1, u1, _ = dae._prox(*args, newton=1)
     # golden section compares values of F*: it resolves the minimiser to about √ε
     np.testing.assert_allclose(np.r_[v1, u1], np.r_[v, u], rtol=0, atol=1e-7)
+
+
+def test_equal_clusters_are_mirrored_bit_for_bit():
+    """With q_+ = q_− and V_+ = V_− cluster − is cluster + mirrored through the node grid's
+    origin: the shortcut gives exactly the arrays of the full two-cluster proximal call."""
+    z, _ = gauss_hermite(30)
+    for q_s, m in ((0.7, 0.4), (1e-3, 2.0)):
+        a1 = np.sqrt(0.25 * 0.8) * z[:, None] + 0.0 * z[None, :]
+        a2 = np.stack([np.sqrt(q_s) * z[None, :] + s * m + 0.0 * z[:, None] for s in (1, -1)])
+        args = (0.25 * 0.3, 0.2, 0.8, 0.4, np.sqrt(0.75))
+        v, u = dae._cluster_proxes(a1, a2, args[0], (np.array(args[1]),) * 2,
+                                   (np.array(q_s),) * 2, *args[2:])
+        full_v, full_u, _ = dae._prox(np.broadcast_to(a1, a2.shape), a2, *args)
+        np.testing.assert_array_equal(v, full_v)
+        np.testing.assert_array_equal(u, full_u)
 
 
 def test_isotropic_and_matrix_prior_sides_agree():

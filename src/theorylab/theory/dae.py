@@ -345,6 +345,12 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
     (analytic curvature, active points only) that stay within one grid spacing; where Newton
     cycles (negative curvature) a golden-section search in the grid bracket finishes.
     Returns (v*, u*, converged)."""
+    v, u, _ = _prox_golden(a1, a2, width_v, width_u, q, b, c, grid, newton)
+    return v, u, True
+
+
+def _prox_golden(a1, a2, width_v, width_u, q, b, c, grid, newton):
+    """:func:`_prox`, returning (v*, u*, whether any point was finished by golden section)."""
     wv, wu = width_v, width_u
     big_a = c**2 / wv + 1.0 / wu
     h0 = a1 + c * a2  # minimiser without U
@@ -372,12 +378,13 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
     i = np.clip(i, 1, grid - 2)
     start = h0f + offsets[i, 0] * halff
     h = _newton(start, flat, newton)
-    if np.isnan(h).any():  # Newton cycled (negative curvature): golden section in the bracket
+    golden = bool(np.isnan(h).any())
+    if golden:  # Newton cycled (negative curvature): golden section in the bracket
         idx = np.flatnonzero(np.isnan(h))
         h[idx] = _golden(flat, idx, start[idx], flat[8][idx])
     h = h.reshape(shape)
     u = (c * (h - a1) / wv + a2 / wu + np.tanh(h)) / big_a
-    return h - c * u, u, True
+    return h - c * u, u, golden
 
 
 def _eval_grid(hs, args):
@@ -463,6 +470,26 @@ def _golden(flat, idx, centre, spacing, iterations: int = 90):
     return 0.5 * (lo + hi)
 
 
+def _cluster_proxes(a1, a2, wv, vs, qs, q, b, c, grid: int = 33, newton: int = 40):
+    """The proximal points of both clusters (leading axis of ``a2``: s = +1, −1) on the node grid.
+
+    When the clusters have the same ``q_s`` and ``V_s`` (isotropic clusters of equal variance)
+    the map is odd, ``prox(−a1, −a2) = −prox(a1, a2)``, and the nodes are symmetric, so
+    cluster − is cluster + mirrored through the origin of the node grid: computed once, with
+    the same arithmetic element by element (unless a point needed the golden-section fallback,
+    whose bracket is not mirror-symmetric; then both are computed)."""
+    (vp, vm), (qp, qm) = vs, qs
+    e = (..., None, None)
+    if np.array_equal(qp, qm) and np.array_equal(vp, vm):
+        v, u, golden = _prox_golden(a1, a2[0], wv, vp[e], q, b, c, grid, newton)
+        if not golden:
+            mirror = (-2, -1)
+            return np.stack([v, -np.flip(v, mirror)]), np.stack([u, -np.flip(u, mirror)])
+    a1 = np.broadcast_to(a1, a2.shape)
+    v, u, _ = _prox_golden(a1, a2, wv, np.stack([vp, vm])[e], q, b, c, grid, newton)
+    return v, u
+
+
 def _channel(x, alpha, delta, b, nodes):
     """Conjugates from the overlaps (axis 0 of ``x``), channel side of the saddle point (Sec. 3)."""
     q, m, vv, qp, qm, vp, vm = x
@@ -480,8 +507,9 @@ def _channel(x, alpha, delta, b, nodes):
     a1 = sqrt_dq[e] * xi1 + 0.0 * xi2
     a2 = np.stack([np.sqrt(qs)[e] * xi2 + s * m[e] + 0.0 * xi1
                    for s, qs in ((1.0, qp), (-1.0, qm))])
+    v, u = _cluster_proxes(a1, a2, (delta * vv)[e], (vp, vm), (qp, qm), q[e], b[e], c[e])
     a1 = np.broadcast_to(a1, a2.shape)
-    v, u, ok = _prox(a1, a2, (delta * vv)[e], np.stack([vp, vm])[e], q[e], b[e], c[e])
+    ok = True
     out = {k: 0.0 for k in ("mh", "qh", "vh", "qph", "qmh", "vph", "vmh", "phi_h")}
     for k, (s, qs, vs) in enumerate(((1.0, qp, vp), (-1.0, qm, vm))):
         rv, ru = v[k] - a1[k], u[k] - a2[k]
