@@ -421,25 +421,31 @@ def _newton(h, flat, steps):
     ``steps`` come back as NaN."""
     h = h.copy()
     idx = np.arange(h.size)
-    hh, (pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr) = h, flat
+    a1, a2, wv, wu, q, b, c, big_a, trust = flat
+    # per-point factors of F*' and F*'' (each evaluated as in the expressions they come from:
+    # the iterates are bit for bit those of the written-out formulas)
+    cw, aw, tw, b2, q2 = c / wv, a2 / wu, 2.0 / wv, 2.0 * b, 2.0 * q
+    hh = h
     for _ in range(steps):
         phi = np.tanh(hh)
         d1 = 1.0 - phi**2
         dd1 = -2.0 * phi * d1
-        x = pc * (hh - pa1) / pwv + pa2 / pwu
-        g = (2.0 * (hh - pa1) / pwv + 2.0 * pb * (d1 * hh + phi) + 2.0 * pq * phi * d1
-             - 2.0 * (x + phi) * (pc / pwv + d1) / pa)
-        curv = (2.0 / pwv + 2.0 * pb * (dd1 * hh + 2.0 * d1) + 2.0 * pq * (d1**2 + phi * dd1)
-                - 2.0 * ((pc / pwv + d1) ** 2 + (x + phi) * dd1) / pa)
-        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * ptr)
-        dh = np.clip(dh, -ptr, ptr)
+        t = hh - a1
+        f = c * t / wv + aw + phi  # X + φ
+        e = cw + d1
+        # F*' = 2(h − a1)/w_v + 2b(φ'h + φ) + 2qφφ' − 2(X + φ)(c/w_v + φ')/A
+        g = 2.0 * t / wv + b2 * (d1 * hh + phi) + q2 * phi * d1 - 2.0 * f * e / big_a
+        curv = (tw + b2 * (dd1 * hh + 2.0 * d1) + q2 * (d1**2 + phi * dd1)
+                - 2.0 * (e**2 + f * dd1) / big_a)
+        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * trust)
+        dh = np.clip(dh, -trust, trust)
         hh = hh - dh
         h[idx] = hh
         moving = np.abs(dh) >= 1e-12
         if not moving.all():
             idx, hh = idx[moving], hh[moving]
-            pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr = (
-                v[moving] for v in (pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr))
+            a1, wv, c, big_a, trust, cw, aw, tw, b2, q2 = (
+                v[moving] for v in (a1, wv, c, big_a, trust, cw, aw, tw, b2, q2))
             if idx.size == 0:
                 return h
     h[idx] = np.nan
