@@ -158,20 +158,6 @@ def test_fast_matrix_prior_equals_the_explicit_formulas():
                                    rtol=1e-11, atol=1e-14)
 
 
-@pytest.mark.parametrize("d", [50, 300])
-def test_spd_inverse_is_the_inverse_from_the_lower_triangle(d):
-    """The block (Schur complement) inverse of the prior side, below and above the leaf size."""
-    rng = np.random.default_rng(d)
-    f = rng.standard_normal((d, 2 * d)) / np.sqrt(2 * d)
-    mat = f @ f.T + 0.05 * np.eye(d)
-    low = np.tril(mat) + np.triu(rng.standard_normal((d, d)), 1)  # the upper triangle unread
-    g = dae._spd_inverse(low)
-    np.testing.assert_allclose(g, np.linalg.inv(mat), rtol=0, atol=1e-11 * np.abs(g).max())
-    np.testing.assert_allclose(g, g.T, rtol=0, atol=1e-14 * np.abs(g).max())
-    with pytest.raises(np.linalg.LinAlgError):
-        dae._spd_inverse(mat - 2.0 * np.eye(d))
-
-
 def test_fast_prior_leaves_the_saddle_point_unchanged(monkeypatch):
     """The whole solve with the fast prior and with the explicit one agree to 1e-10."""
     geo = _wishart(120)
