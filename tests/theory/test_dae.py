@@ -179,3 +179,17 @@ def test_data_geometry_keeps_the_mean_norm():
     np.testing.assert_allclose(geo.mu, mean * np.sqrt(d))
     np.testing.assert_allclose(geo.prior(0.1, np.full((7, 1), 0.5))[:, 0],
                                _reference_prior(geo, 0.1, np.full(7, 0.5)), rtol=1e-11)
+
+
+def test_matrix_points_are_solved_one_by_one_to_the_tight_fixed_point():
+    """Matrix clusters: each grid point is its own fixed point (the same answer alone and in a
+    grid), within 2e-8 of a re-solve to tol = 1e-13."""
+    geo = _wishart(120)
+    alpha, delta = np.array([0.5, 1.0]), np.array([[0.25], [0.64]])
+    grid = dae.solve_saddle_point(geo, alpha, delta, 0.1)
+    tight = dae.solve_saddle_point(geo, alpha, delta, 0.1, tol=1e-13)
+    alone = dae.solve_saddle_point(geo, 1.0, 0.64, 0.1)
+    assert grid.status.converged and tight.status.converged
+    for name in ("q", "m", "V", "q_plus", "q_minus", "V_plus", "V_minus", "train_phi_h"):
+        np.testing.assert_allclose(getattr(grid, name), getattr(tight, name), rtol=2e-8)
+        assert getattr(alone, name) == getattr(grid, name)[1, 1]
