@@ -261,8 +261,9 @@ class ClusterGeometry:
         a = lam + vh
         mat = vmh * sm
         mat[np.diag_indices(d)] += a + vph * lam_p
-        # G = M⁻¹ by Cholesky (LAPACK potrf + potri): its lower triangle, zeros above
-        chol, info = _potrf(mat, lower=True, clean=True, overwrite_a=True)
+        # G = M⁻¹ by Cholesky (LAPACK potrf + potri): its lower triangle, zeros above (M is
+        # exactly symmetric, so its transpose, Fortran-ordered, is factorised in place)
+        chol, info = _potrf(mat.T, lower=True, clean=True, overwrite_a=True)
         if info == 0:
             g, info = _potri(chol, lower=True, overwrite_c=True)
         if info != 0:
