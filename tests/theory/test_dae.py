@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from theorylab.theory import dae
+from theorylab.theory.gaussian import gauss_hermite
 
 
 def test_skip_weight_minimises_the_rescaling_error():
@@ -55,6 +56,33 @@ def test_prox_is_the_global_minimiser():
             return ((v_ - a1[i]) ** 2 / wv + (u_ - a2[i]) ** 2 / wu + q * phi**2
                     - 2 * phi * ((1 - c * b) * u_ - b * v_))
         assert f(v[i], u[i]) <= f(vv, uu).min() + 1e-9
+
+
+def test_prox_golden_section_fallback_finds_the_same_minimiser():
+    """With one Newton step allowed, the points still moving finish by golden section in
+    their grid bracket: the same (v*, u*) as Newton."""
+    a1 = np.array([-3.9116, 0.3, 1.2])
+    a2 = np.array([3.9955, -0.5, 1.0])
+    args = (a1, a2, 0.3867, 0.1547, 0.9995, 0.2665, np.sqrt(0.75))
+    v, u, _ = dae._prox(*args)
+    v1, u1, _ = dae._prox(*args, newton=1)
+    # golden section compares values of F*: it resolves the minimiser to about √ε
+    np.testing.assert_allclose(np.r_[v1, u1], np.r_[v, u], rtol=0, atol=1e-7)
+
+
+def test_equal_clusters_are_mirrored_bit_for_bit():
+    """With q_+ = q_− and V_+ = V_− cluster − is cluster + mirrored through the node grid's
+    origin: the shortcut gives exactly the arrays of the full two-cluster proximal call."""
+    z, _ = gauss_hermite(30)
+    for q_s, m in ((0.7, 0.4), (1e-3, 2.0)):
+        a1 = np.sqrt(0.25 * 0.8) * z[:, None] + 0.0 * z[None, :]
+        a2 = np.stack([np.sqrt(q_s) * z[None, :] + s * m + 0.0 * z[:, None] for s in (1, -1)])
+        args = (0.25 * 0.3, 0.2, 0.8, 0.4, np.sqrt(0.75))
+        v, u = dae._cluster_proxes(a1, a2, args[0], (np.array(args[1]),) * 2,
+                                   (np.array(q_s),) * 2, *args[2:])
+        full_v, full_u, _ = dae._prox(np.broadcast_to(a1, a2.shape), a2, *args)
+        np.testing.assert_array_equal(v, full_v)
+        np.testing.assert_array_equal(u, full_u)
 
 
 def test_isotropic_and_matrix_prior_sides_agree():
@@ -151,3 +179,17 @@ def test_data_geometry_keeps_the_mean_norm():
     np.testing.assert_allclose(geo.mu, mean * np.sqrt(d))
     np.testing.assert_allclose(geo.prior(0.1, np.full((7, 1), 0.5))[:, 0],
                                _reference_prior(geo, 0.1, np.full(7, 0.5)), rtol=1e-11)
+
+
+def test_matrix_points_are_solved_one_by_one_to_the_tight_fixed_point():
+    """Matrix clusters: each grid point is its own fixed point (the same answer alone and in a
+    grid), within 2e-8 of a re-solve to tol = 1e-13."""
+    geo = _wishart(120)
+    alpha, delta = np.array([0.5, 1.0]), np.array([[0.25], [0.64]])
+    grid = dae.solve_saddle_point(geo, alpha, delta, 0.1)
+    tight = dae.solve_saddle_point(geo, alpha, delta, 0.1, tol=1e-13)
+    alone = dae.solve_saddle_point(geo, 1.0, 0.64, 0.1)
+    assert grid.status.converged and tight.status.converged
+    for name in ("q", "m", "V", "q_plus", "q_minus", "V_plus", "V_minus", "train_phi_h"):
+        np.testing.assert_allclose(getattr(grid, name), getattr(tight, name), rtol=2e-8)
+        assert getattr(alone, name) == getattr(grid, name)[1, 1]

@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.blas import dsymv as _symv
 from scipy.linalg.lapack import dpotrf as _potrf
 from scipy.linalg.lapack import dpotri as _potri
 
@@ -260,36 +261,35 @@ class ClusterGeometry:
         a = lam + vh
         mat = vmh * sm
         mat[np.diag_indices(d)] += a + vph * lam_p
-        # G = M⁻¹ by Cholesky (M is positive definite): one O(d³) step per evaluation
-        chol, info = _potrf(mat, lower=True, clean=True, overwrite_a=True)
+        # G = M⁻¹ by Cholesky (LAPACK potrf + potri): its lower triangle, zeros above (M is
+        # exactly symmetric, so its transpose, Fortran-ordered, is factorised in place)
+        chol, info = _potrf(mat.T, lower=True, clean=True, overwrite_a=True)
         if info == 0:
             g, info = _potri(chol, lower=True, overwrite_c=True)
         if info != 0:
             raise np.linalg.LinAlgError("prior side: the matrix is not positive definite")
-        # potrf (clean) zeroed the upper triangle and potri fills the lower one only: with
-        # G = L + Lₛᵀ (Lₛ the strict lower part), G ∘ G = L ∘ L + (Lₛ ∘ Lₛ)ᵀ, no symmetrisation
-        low = g  # the lower triangle of G; the upper one is zero
-        diag = np.diag(low).copy()
-        gmu = low @ mu + low.T @ mu - diag * mu
-        ll = low * low
-        col = ll.sum(0) + ll.sum(1) - diag**2
-        t5_low = float(lam_p @ ll @ lam_p)
+        diag = np.diagonal(g).copy()
+        gmu = _symv(1.0, g, mu, lower=1)  # G μ from the lower triangle
+        t1, t3 = float(diag.sum()), float(diag @ lam_p)
+        if vmh == 0:  # G Σ_− cannot be eliminated: the traces with Σ_− from G Σ_− itself
+            full = g + np.tril(g, -1).T
+            gsm = full @ sm
+            e1, e2 = float(np.trace(gsm)), float(np.sum(gsm * full))
+            e3, e4 = float(np.sum(gsm * (full * lam_p).T)), float(np.sum(gsm * gsm.T))
         # traces of products of G and Σ_+ = diag(λ_+): t1 = tr G, t2 = tr G², t3 = tr GΣ_+,
-        # t4 = tr GΣ_+G, t5 = tr GΣ_+GΣ_+, all O(d²) from G ∘ G
-        t1, t2, t3 = float(diag.sum()), float(col.sum()), float(diag @ lam_p)
-        t4, t5 = float(col @ lam_p), 2.0 * t5_low - float(diag**2 @ lam_p**2)
+        # t4 = tr GΣ_+G, t5 = tr GΣ_+GΣ_+, all O(d²) from the lower triangle of G ∘ G:
+        # Σ_ij G_ij² w_ij = 2 Σ_{i≥j} G_ij² w_ij − Σ_i G_ii² w_ii for symmetric weights w
+        r1, rl = (np.square(g, out=g) @ np.stack([np.ones(d), lam_p], axis=1)).T
+        d2 = diag**2
+        t2 = 2.0 * float(r1.sum()) - float(d2.sum())
+        t4 = float(rl.sum()) + float(r1 @ lam_p) - float(d2 @ lam_p)
+        t5 = 2.0 * float(rl @ lam_p) - float(d2 @ lam_p**2)
         if vmh != 0:  # G Σ_− = (I − a G − V̂_+ G Σ_+)/V̂_−
             e1 = (d - a * t1 - vph * t3) / vmh  # tr GΣ_−
             e2 = (t1 - a * t2 - vph * t4) / vmh  # tr GΣ_−G
             e3 = (t3 - a * t4 - vph * t5) / vmh  # tr GΣ_−GΣ_+
             e4 = (d - 2 * a * t1 - 2 * vph * t3 + a**2 * t2 + 2 * a * vph * t4
                   + vph**2 * t5) / vmh**2  # tr GΣ_−GΣ_−
-        else:
-            g = low + low.T
-            g[np.diag_indices(d)] = diag
-            gsm = g @ sm
-            e1, e2 = float(np.trace(gsm)), float(np.sum(gsm * g))
-            e3, e4 = float(np.sum(gsm * (g * lam_p).T)), float(np.sum(gsm * gsm.T))
         # q = tr GBG/d, q_s = tr Σ_s GBG/d with B = q̂ I + q̂_+ Σ_+ + q̂_− Σ_− + m̂² μμᵀ
         q = (qh * t2 + qph * t4 + qmh * e2 + mh**2 * gmu @ gmu) / d
         q_p = (qh * t4 + qph * t5 + qmh * e3 + mh**2 * float(gmu**2 @ lam_p)) / d
@@ -300,6 +300,10 @@ class ClusterGeometry:
 # --------------------------------------------------------------------------------------------
 # Channel side: the two-dimensional proximal map
 # --------------------------------------------------------------------------------------------
+
+
+#: Points per block of the proximal map's grid scan.
+_BLOCK = 512
 
 
 def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
@@ -314,6 +318,12 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
     (analytic curvature, active points only) that stay within one grid spacing; where Newton
     cycles (negative curvature) a golden-section search in the grid bracket finishes.
     Returns (v*, u*, converged)."""
+    v, u, _ = _prox_golden(a1, a2, width_v, width_u, q, b, c, grid, newton)
+    return v, u, True
+
+
+def _prox_golden(a1, a2, width_v, width_u, q, b, c, grid, newton):
+    """:func:`_prox`, returning (v*, u*, whether any point was finished by golden section)."""
     wv, wu = width_v, width_u
     big_a = c**2 / wv + 1.0 / wu
     h0 = a1 + c * a2  # minimiser without U
@@ -326,37 +336,93 @@ def _prox(a1, a2, width_v, width_u, q, b, c, grid: int = 33, newton: int = 40):
         + 2.0 * (0.45 * c / wv + np.abs(c * a1) / wv + np.abs(a2) / wu + c / wv + 1.0) / big_a
     )
     half = 1.05 * slope * width / 2.0 + 1e-12
-    hs = h0[..., None] + half[..., None] * np.linspace(-1.0, 1.0, grid)
-    vals = _eval_grid(hs, (a1, a2, wv, wu, q, b, c, big_a))
-    i = np.clip(np.argmin(vals, axis=-1), 1, grid - 2)[..., None]
-    h = np.take_along_axis(hs, i, -1)[..., 0]
     trust = 2.0 * half / (grid - 1)  # Newton steps stay within one grid spacing
-    shape = h.shape
+    shape = np.broadcast_shapes(h0.shape, half.shape)
     flat = [np.broadcast_to(v, shape).ravel() for v in (a1, a2, wv, wu, q, b, c, big_a, trust)]
-    h = h.ravel().copy()
+    h0f, halff = np.broadcast_to(h0, shape).ravel(), np.broadcast_to(half, shape).ravel()
+    offsets = np.linspace(-1.0, 1.0, grid)[:, None]
+    # the scan in blocks of points, the grid along axis 0 (temporaries stay in cache, and the
+    # inner loops run over the points)
+    i = np.concatenate([
+        np.argmin(_eval_grid(h0f[j:j + _BLOCK] + offsets * halff[j:j + _BLOCK],
+                             [v[j:j + _BLOCK] for v in flat]), axis=0)
+        for j in range(0, h0f.size, _BLOCK)
+    ])
+    i = np.clip(i, 1, grid - 2)
+    start = h0f + offsets[i, 0] * halff
+    h = _newton(start, flat, newton)
+    golden = bool(np.isnan(h).any())
+    if golden:  # Newton cycled (negative curvature): golden section in the bracket
+        idx = np.flatnonzero(np.isnan(h))
+        h[idx] = _golden(flat, idx, start[idx], flat[8][idx])
+    h = h.reshape(shape)
+    u = (c * (h - a1) / wv + a2 / wu + np.tanh(h)) / big_a
+    return h - c * u, u, golden
+
+
+def _eval_grid(hs, args):
+    """F*(h) of :func:`_prox` on a grid along axis 0 (``args``: one value per point).
+
+    The same operations in the same order as ``(h − a1)²/w_v + 2 φ b h + q φ² − (X + φ)²/A``,
+    in place (four large buffers instead of a dozen temporaries)."""
+    a1, a2, wv, wu, q, b, c, big_a = args[:8]
+    phi = np.tanh(hs)
+    t = np.subtract(hs, a1)
+    x = np.multiply(c, t)
+    x /= wv
+    x += a2 / wu
+    np.square(t, out=t)
+    t /= wv
+    tmp = np.multiply(2.0, phi)
+    tmp *= b
+    tmp *= hs
+    t += tmp
+    np.square(phi, out=tmp)
+    np.multiply(q, tmp, out=tmp)
+    t += tmp
+    x += phi
+    np.square(x, out=x)
+    x /= big_a
+    t -= x
+    return t
+
+
+def _newton(h, flat, steps):
+    """Newton on F*'(h) = 0 (:func:`_prox`) from the grid minima ``h`` (flat), steps clipped to
+    one grid spacing, for the points that have not converged (``|Δh| ≥ 1e-12``) only (their
+    parameters are gathered again only when that set shrinks); points still moving after
+    ``steps`` come back as NaN."""
+    h = h.copy()
     idx = np.arange(h.size)
-    for _ in range(newton):  # Newton on the points that have not converged yet
-        pa1, pa2, pwv, pwu, pq, pb, pc, pa, ptr = (v[idx] for v in flat)
-        hh = h[idx]
+    a1, a2, wv, wu, q, b, c, big_a, trust = flat
+    # per-point factors of F*' and F*'' (each evaluated as in the expressions they come from:
+    # the iterates are bit for bit those of the written-out formulas)
+    cw, aw, tw, b2, q2 = c / wv, a2 / wu, 2.0 / wv, 2.0 * b, 2.0 * q
+    hh = h
+    for _ in range(steps):
         phi = np.tanh(hh)
         d1 = 1.0 - phi**2
         dd1 = -2.0 * phi * d1
-        x = pc * (hh - pa1) / pwv + pa2 / pwu
-        g = (2.0 * (hh - pa1) / pwv + 2.0 * pb * (d1 * hh + phi) + 2.0 * pq * phi * d1
-             - 2.0 * (x + phi) * (pc / pwv + d1) / pa)
-        curv = (2.0 / pwv + 2.0 * pb * (dd1 * hh + 2.0 * d1) + 2.0 * pq * (d1**2 + phi * dd1)
-                - 2.0 * ((pc / pwv + d1) ** 2 + (x + phi) * dd1) / pa)
-        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * ptr)
-        dh = np.clip(dh, -ptr, ptr)
-        h[idx] = hh - dh
-        idx = idx[np.abs(dh) >= 1e-12]
-        if idx.size == 0:
-            break
-    if idx.size:  # Newton cycled (negative curvature): golden-section search in the grid bracket
-        h[idx] = _golden(flat, idx, np.take_along_axis(hs, i, -1).ravel()[idx], flat[8][idx])
-    h = h.reshape(shape)
-    u = (c * (h - a1) / wv + a2 / wu + np.tanh(h)) / big_a
-    return h - c * u, u, True
+        t = hh - a1
+        f = c * t / wv + aw + phi  # X + φ
+        e = cw + d1
+        # F*' = 2(h − a1)/w_v + 2b(φ'h + φ) + 2qφφ' − 2(X + φ)(c/w_v + φ')/A
+        g = 2.0 * t / wv + b2 * (d1 * hh + phi) + q2 * phi * d1 - 2.0 * f * e / big_a
+        curv = (tw + b2 * (dd1 * hh + 2.0 * d1) + q2 * (d1**2 + phi * dd1)
+                - 2.0 * (e**2 + f * dd1) / big_a)
+        dh = np.where(curv > 0, g / np.where(curv > 0, curv, 1.0), np.sign(g) * trust)
+        dh = np.clip(dh, -trust, trust)
+        hh = hh - dh
+        h[idx] = hh
+        moving = np.abs(dh) >= 1e-12
+        if not moving.all():
+            idx, hh = idx[moving], hh[moving]
+            a1, wv, c, big_a, trust, cw, aw, tw, b2, q2 = (
+                v[moving] for v in (a1, wv, c, big_a, trust, cw, aw, tw, b2, q2))
+            if idx.size == 0:
+                return h
+    h[idx] = np.nan
+    return h
 
 
 def _golden(flat, idx, centre, spacing, iterations: int = 90):
@@ -383,31 +449,24 @@ def _golden(flat, idx, centre, spacing, iterations: int = 90):
     return 0.5 * (lo + hi)
 
 
-def _eval_grid(hs, args):
-    """F*(h) of :func:`_prox` on a grid along the last axis (arguments get a trailing axis).
+def _cluster_proxes(a1, a2, wv, vs, qs, q, b, c, grid: int = 33, newton: int = 40):
+    """The proximal points of both clusters (leading axis of ``a2``: s = +1, −1) on the node grid.
 
-    The same operations in the same order as ``(h − a1)²/w_v + 2 φ b h + q φ² − (X + φ)²/A``,
-    in place (four large buffers instead of a dozen temporaries)."""
-    a1, a2, wv, wu, q, b, c, big_a = (np.asarray(a)[..., None] for a in args)
-    phi = np.tanh(hs)
-    t = np.subtract(hs, a1)
-    x = np.multiply(c, t)
-    x /= wv
-    x += a2 / wu
-    np.square(t, out=t)
-    t /= wv
-    tmp = np.multiply(2.0, phi)
-    tmp *= b
-    tmp *= hs
-    t += tmp
-    np.square(phi, out=tmp)
-    np.multiply(q, tmp, out=tmp)
-    t += tmp
-    x += phi
-    np.square(x, out=x)
-    x /= big_a
-    t -= x
-    return t
+    When the clusters have the same ``q_s`` and ``V_s`` (isotropic clusters of equal variance)
+    the map is odd, ``prox(−a1, −a2) = −prox(a1, a2)``, and the nodes are symmetric, so
+    cluster − is cluster + mirrored through the origin of the node grid: computed once, with
+    the same arithmetic element by element (unless a point needed the golden-section fallback,
+    whose bracket is not mirror-symmetric; then both are computed)."""
+    (vp, vm), (qp, qm) = vs, qs
+    e = (..., None, None)
+    if np.array_equal(qp, qm) and np.array_equal(vp, vm):
+        v, u, golden = _prox_golden(a1, a2[0], wv, vp[e], q, b, c, grid, newton)
+        if not golden:
+            mirror = (-2, -1)
+            return np.stack([v, -np.flip(v, mirror)]), np.stack([u, -np.flip(u, mirror)])
+    a1 = np.broadcast_to(a1, a2.shape)
+    v, u, _ = _prox_golden(a1, a2, wv, np.stack([vp, vm])[e], q, b, c, grid, newton)
+    return v, u
 
 
 def _channel(x, alpha, delta, b, nodes):
@@ -427,8 +486,9 @@ def _channel(x, alpha, delta, b, nodes):
     a1 = sqrt_dq[e] * xi1 + 0.0 * xi2
     a2 = np.stack([np.sqrt(qs)[e] * xi2 + s * m[e] + 0.0 * xi1
                    for s, qs in ((1.0, qp), (-1.0, qm))])
+    v, u = _cluster_proxes(a1, a2, (delta * vv)[e], (vp, vm), (qp, qm), q[e], b[e], c[e])
     a1 = np.broadcast_to(a1, a2.shape)
-    v, u, ok = _prox(a1, a2, (delta * vv)[e], np.stack([vp, vm])[e], q[e], b[e], c[e])
+    ok = True
     out = {k: 0.0 for k in ("mh", "qh", "vh", "qph", "qmh", "vph", "vmh", "phi_h")}
     for k, (s, qs, vs) in enumerate(((1.0, qp, vp), (-1.0, qm, vm))):
         rv, ru = v[k] - a1[k], u[k] - a2[k]
@@ -482,7 +542,7 @@ def solve_saddle_point(
     *,
     skip: bool = True,
     nodes: int = 30,
-    tol: float = 1e-9,
+    tol: float | None = None,
     damping: float = 0.5,
     max_iter: int = 2000,
 ) -> DAEStatistics:
@@ -491,25 +551,63 @@ def solve_saddle_point(
     ``alpha`` and ``delta`` broadcast to the grid shape. With ``skip`` the skip weight is the
     leading-order ``b*`` (Sec. 3: the trained ``b`` converges to it); without, ``b = 0`` (the
     autoencoder without skip connection). Start ``(q, m, V, q_±, V_±) = (0.8, 0.8, 0.1,
-    0.8 σ², 0.1 σ²)``; damped iteration (Anderson-accelerated) to ``max |Δx| ≤ tol``.
+    0.8 σ², 0.1 σ²)``; Anderson-accelerated iteration to ``max |Δx| ≤ tol`` (default 1e-9 for
+    isotropic clusters, 1e-10 for matrices: there the undamped iteration converges
+    superlinearly, and the tighter test costs at most one evaluation).
+
+    Isotropic clusters: the whole grid as one vector (the channel side is vectorised over the
+    points), with ``damping``. Matrix clusters (the prior side costs one d × d inverse per point
+    and evaluation): each point is its own 7-dimensional fixed point, first by undamped Anderson
+    (fewer evaluations), and again with ``damping`` where that fails (no convergence, a prior
+    side that is not positive definite, or ``m < 0``: the mirror solution ``w → −w``).
+    ``status.iterations`` counts every iteration of every point, failed attempts included.
     """
     alpha, delta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(delta, float))
     shape = alpha.shape
-    sig2 = geometry.sigma2
-    b = skip_weight(sig2, delta) if skip else np.zeros(shape)
+    b = skip_weight(geometry.sigma2, delta) if skip else np.zeros(shape)
+    if tol is None:
+        tol = 1e-9 if geometry.is_isotropic else 1e-10
+    solve = functools.partial(_solve, geometry, lam=lam, nodes=nodes, tol=tol,
+                              max_iter=max_iter)
+    if geometry.is_isotropic:
+        x, phi_h, status = solve(alpha, delta, b, damping=damping)
+        return DAEStatistics(*x, b=b, train_phi_h=phi_h, status=status)
+    x, phi_h, statuses = np.empty((7, *shape)), np.empty(shape), []
+    for idx in np.ndindex(*shape):
+        point = (alpha[idx], delta[idx], b[idx])
+        try:
+            xi, phi_i, st = solve(*point, damping=0.0)
+            failed = not st.converged or xi[1] < 0
+            spent = st.iterations
+        except np.linalg.LinAlgError:
+            failed, spent = True, 0
+        if failed:
+            xi, phi_i, st = solve(*point, damping=damping)
+            st = dataclasses.replace(st, iterations=st.iterations + spent)
+        x[(slice(None), *idx)], phi_h[idx] = xi, phi_i
+        statuses.append(st)
+    return DAEStatistics(*x, b=b, train_phi_h=phi_h, status=SolverStatus.combine(*statuses))
+
+
+def _solve(geometry, alpha, delta, b, *, lam, nodes, tol, damping, max_iter):
+    """Anderson iteration of the saddle point at the points ``alpha``, ``delta`` (one vector):
+    ``(x, train_phi_h, status)``."""
+    shape = np.shape(alpha)
     start = np.stack(
         [np.full(shape, v) for v in (0.8, 0.8, 0.1, 0.8 * geometry.s2_plus,
                                      0.8 * geometry.s2_minus, 0.1 * geometry.s2_plus,
                                      0.1 * geometry.s2_minus)]
     )
     prox_ok = [True]
+    last = {}  # the last evaluated iterate and its φ(h)h (the solver returns that iterate)
 
     def step(x):
         x = x.reshape(start.shape)
         x[0] = np.maximum(x[0], 1e-12)
         x[3:5] = np.maximum(x[3:5], 1e-12)
         x[[2, 5, 6]] = np.maximum(x[[2, 5, 6]], 1e-12)
-        hats, ok, _ = _channel(x, alpha, delta, b, nodes)
+        hats, ok, last["phi_h"] = _channel(x, alpha, delta, b, nodes)
+        last["x"] = x.copy()
         prox_ok[0] = ok
         return geometry.prior(lam, hats)
 
@@ -521,5 +619,8 @@ def solve_saddle_point(
     if not prox_ok[0]:
         status = SolverStatus(False, status.iterations, status.residual, status.method,
                               "the proximal Newton iteration did not converge")
-    _, _, phi_h = _channel(x, alpha, delta, b, nodes)
-    return DAEStatistics(*x, b=b, train_phi_h=phi_h, status=status)
+    if np.array_equal(x, last["x"]):
+        phi_h = last["phi_h"]
+    else:  # the solver stopped elsewhere (not converged) or the iterate was clamped
+        _, _, phi_h = _channel(x, alpha, delta, b, nodes)
+    return x, phi_h, status
