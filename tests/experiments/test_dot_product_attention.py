@@ -38,7 +38,7 @@ def test_quick_simulation_follows_the_theory_at_alpha_two(default_theory):
     # one draw at d = 200: the semantic run reaches the lower training loss (α = 2 > α_c) and
     # the test errors are within 15 % of the branches' (finite size: the note on 2402.03902
     # measured 10–20 % at d = 200); the linear baseline within 5 %
-    p = dpa.Params(alpha=(2.0,), d=200, n_test=4000)
+    p = dpa.Params(alpha=(2.0,), d=200, n_test=4000, draws=1)
     sim = dpa.simulate(p, 0)
     assert sim["semantic_wins"][0] == 1.0
     np.testing.assert_allclose(sim["eg"][:, 0], default_theory["eg"][:, 1], rtol=0.15)
@@ -83,7 +83,7 @@ def test_simulate_runs_on_the_requested_device(monkeypatch):
         return real(self, device)
 
     monkeypatch.setattr(ReducedTask, "to", spy)
-    p = dpa.Params(alpha=(1.0,), d=40, n_test=200)
+    p = dpa.Params(alpha=(1.0,), d=40, n_test=200, draws=1)
     sim = dpa.simulate(p, 0, device="cpu:0")
     assert set(moved) == {torch.device("cpu:0")}
     assert len(moved) == 2  # the training set and the one test chunk
