@@ -438,7 +438,7 @@ def _digits_check(name: str, meaning: str, rtol: float) -> Agreement:
         "point of Sec. 3 fed with the class means and covariances of scikit-learn's digits "
         f"1 vs 7 (d = 64), against the DAE trained on the images; {_DIGITS_STAT}; declared "
         f"allowance {rtol:.0%} at d = 64 (finite size, see the module docstring); with 3 sem "
-        "of 33 splits the rows resolve the theory only to 6–30 % (coarsest at α = 1)",
+        "of 33 splits the rows resolve the theory only to 5–26 % (coarsest at α = 1)",
         rtol=rtol,
         resolution=rtol + 0.15,
         applies=_digits,
