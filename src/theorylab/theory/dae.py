@@ -488,7 +488,6 @@ def _channel(x, alpha, delta, b, nodes):
                    for s, qs in ((1.0, qp), (-1.0, qm))])
     v, u = _cluster_proxes(a1, a2, (delta * vv)[e], (vp, vm), (qp, qm), q[e], b[e], c[e])
     a1 = np.broadcast_to(a1, a2.shape)
-    ok = True
     out = {k: 0.0 for k in ("mh", "qh", "vh", "qph", "qmh", "vph", "vmh", "phi_h")}
     for k, (s, qs, vs) in enumerate(((1.0, qp, vp), (-1.0, qm, vm))):
         rv, ru = v[k] - a1[k], u[k] - a2[k]
@@ -501,7 +500,7 @@ def _channel(x, alpha, delta, b, nodes):
         out[f"q{key}h"] = 0.5 * alpha * mean(ru**2) / vs**2
         out[f"v{key}h"] = -0.5 * alpha * mean(xi2 * ru) / (np.sqrt(qs) * vs)
     hats = np.stack([out[k] for k in ("qh", "mh", "vh", "qph", "qmh", "vph", "vmh")])
-    return hats, ok, out["phi_h"]
+    return hats, out["phi_h"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -598,7 +597,6 @@ def _solve(geometry, alpha, delta, b, *, lam, nodes, tol, damping, max_iter):
                                      0.8 * geometry.s2_minus, 0.1 * geometry.s2_plus,
                                      0.1 * geometry.s2_minus)]
     )
-    prox_ok = [True]
     last = {}  # the last evaluated iterate and its φ(h)h (the solver returns that iterate)
 
     def step(x):
@@ -606,9 +604,8 @@ def _solve(geometry, alpha, delta, b, *, lam, nodes, tol, damping, max_iter):
         x[0] = np.maximum(x[0], 1e-12)
         x[3:5] = np.maximum(x[3:5], 1e-12)
         x[[2, 5, 6]] = np.maximum(x[[2, 5, 6]], 1e-12)
-        hats, ok, last["phi_h"] = _channel(x, alpha, delta, b, nodes)
+        hats, last["phi_h"] = _channel(x, alpha, delta, b, nodes)
         last["x"] = x.copy()
-        prox_ok[0] = ok
         return geometry.prior(lam, hats)
 
     res = solve_fixed_point(
@@ -616,11 +613,8 @@ def _solve(geometry, alpha, delta, b, *, lam, nodes, tol, damping, max_iter):
     )
     x = np.asarray(res.x).reshape(start.shape)
     status = res.status
-    if not prox_ok[0]:
-        status = SolverStatus(False, status.iterations, status.residual, status.method,
-                              "the proximal Newton iteration did not converge")
     if np.array_equal(x, last["x"]):
         phi_h = last["phi_h"]
     else:  # the solver stopped elsewhere (not converged) or the iterate was clamped
-        _, _, phi_h = _channel(x, alpha, delta, b, nodes)
+        _, phi_h = _channel(x, alpha, delta, b, nodes)
     return x, phi_h, status
