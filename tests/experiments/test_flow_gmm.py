@@ -43,3 +43,24 @@ def test_smoke_run_and_figure():
     assert result.checks
     assert len(fg.figure(result).axes) == 2
     assert len(fg.figure(dataclasses.replace(result, simulation=None)).axes) == 2
+
+
+def test_decomposition_recovers_the_coefficients_of_a_non_orthogonal_basis():
+    """μ̂ = R μ + Q_ξ Σ s x_0 + Q_η Σ s σ η + ⊥ with basis vectors that overlap at finite d:
+    least squares returns (R, Q_ξ, Q_η) exactly, where the plain projection μ̂·Σ s x_0/(nd)
+    picks up R μ·Σ s x_0/(nd)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    d, n = 400, 16
+    mu = torch.ones(d, dtype=torch.float64)
+    xi = torch.randn(d, generator=gen, dtype=torch.float64) * n**0.5 + 0.3 * mu
+    eta = 1.5 * torch.randn(d, generator=gen, dtype=torch.float64) * n**0.5 - 0.2 * xi
+    basis = torch.stack([mu, xi, eta], 1)
+    perp = torch.randn(d, generator=gen, dtype=torch.float64)
+    perp -= basis @ torch.linalg.lstsq(basis, perp[:, None]).solution[:, 0]
+    mean = 0.9 * mu - 0.05 * xi + 0.03 * eta + perp
+    np.testing.assert_allclose(fg.decomposition(mean, mu, xi, eta), (0.9, -0.05, 0.03),
+                               atol=1e-12)
+    plain = float(mean @ xi) / (n * d)
+    assert abs(plain - (-0.05)) > 1e-3  # the projection reading is off by the overlaps

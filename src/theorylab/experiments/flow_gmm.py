@@ -175,13 +175,29 @@ def one_training_set(p: Params, streams, k: int, device: str = "cpu") -> dict:
         noise = var / p.samples  # E‖mean − E mean‖² (the finite-N part)
         norm2 = (float(mean @ mean) - noise) / d
         out["distance"][j] = float(((mean - mu) ** 2).sum() - noise) / d
-        out["R"][j] = float(mean @ mu) / d
-        out["cosine"][j] = out["R"][j] / math.sqrt(norm2)
+        out["cosine"][j] = float(mean @ mu) / d / math.sqrt(norm2)
         out["spread"][j] = math.sqrt(var / d)
-        out["Q_xi"][j] = float(mean @ (sn @ x0n)) / (n * d)
-        out["Q_eta"][j] = float(mean @ (sn @ (p.sigma * eta[:n]))) / (n * p.sigma**2 * d)
+        out["R"][j], out["Q_xi"][j], out["Q_eta"][j] = decomposition(
+            mean, mu, sn @ x0n, p.sigma * (sn @ eta[:n]))
     out["slope"] = loglog_slope(p.n, np.clip(out["distance"], 1e-300, None))
     return out
+
+
+def decomposition(mean, mu, xi, eta) -> tuple[float, float, float]:
+    """(R, Q_ξ, Q_η): the coefficients of the generated mean in the basis of Sec. 3,
+    μ̂ = R μ + Q_ξ Σ s x_0 + Q_η Σ s σ η + (orthogonal part), fitted by least squares.
+
+    At finite d the three basis vectors are not orthogonal (μ·Σ s x_0/‖·‖‖·‖ ~ 1/√d) and their
+    norms fluctuate around √d, √(nd), σ√(nd); projecting μ̂ on each vector separately (the d → ∞
+    reading μ̂·Σ s x_0/(nd)) mixes R into Q_ξ through that overlap. With n = 64, d = 20000 that
+    cross-talk is most of the per-set spread: 4.7 % per set for Q_ξ against 0.4 % for the
+    least-squares coefficient (30 sets). Both readings have the same d → ∞ limit.
+    """
+    import torch
+
+    basis = torch.stack([mu, xi, eta], 1)
+    coef = torch.linalg.solve(basis.T @ basis, basis.T @ mean)
+    return float(coef[0]), float(coef[1]), float(coef[2])
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,9 +289,10 @@ EXPERIMENT = Experiment(
         "distance": Observable("D_n = ‖μ̂ − μ‖²/d of the generated cluster mean", ("n",)),
         "cosine": Observable("cosine between μ̂ and μ", ("n",)),
         "spread": Observable("P(1): per-coordinate spread of a generated cluster", ("n",)),
-        "R": Observable("R(1) = μ̂·μ/d", ("n",)),
-        "Q_xi": Observable("Q_ξ(1): μ̂ along Σ s x0 (per n d)", ("n",)),
-        "Q_eta": Observable("Q_η(1): μ̂ along Σ s σ η (per n σ² d)", ("n",)),
+        "R": Observable("R(1): coefficient of μ̂ along μ (least squares in the Sec. 3 basis)",
+                        ("n",)),
+        "Q_xi": Observable("Q_ξ(1): coefficient of μ̂ along Σ s x0 (least squares)", ("n",)),
+        "Q_eta": Observable("Q_η(1): coefficient of μ̂ along Σ s σ η (least squares)", ("n",)),
         "slope": Observable("least-squares slope of log D_n against log n over the n grid"),
         "distance_bo": Observable("Bayes-optimal D_n = σ²/(n + σ²)", ("n",)),
         "R_ode": Observable("R(1) from the continuous ODE", ("n",)),
@@ -287,16 +304,21 @@ EXPERIMENT = Experiment(
     },
     checks=(
         _agreement("distance", "D_n from the overlap ODEs",
-                   "measured within 0.5 % (resolution ≤ 2.3 %)"),
+                   "measured within 0.7 % (resolution ≤ 2.8 %)"),
         _agreement("cosine", "cos(μ̂, μ) = R/‖μ̂‖", "measured within 0.2 %"),
         _agreement("spread", "P(1): the generated clusters have the target's spread ≈ σ",
                    "measured within 0.2 %"),
-        _agreement("R", "R(1) = n/(n + λ) in continuous time", "measured within 0.6 %"),
-        _agreement("Q_xi", "Q_ξ(1), the learnt mean's component along the base draws",
-                   "projections carry the generated samples' spread: measured within 1.1 %, "
-                   "sem ≤ 0.7 % (declared 5 %)", resolution=0.05),
-        _agreement("Q_eta", "Q_η(1) = 1/(n + λ), the component along the training noise",
-                   "measured within 0.6 %, sem ≤ 0.8 % (declared 5 %)", resolution=0.05),
+        _agreement("R", "R(1) = n/(n + λ) in continuous time, the coefficient of μ̂ along μ "
+                   "(least squares in the basis μ, Σ s x_0, Σ s σ η)",
+                   "measured within 0.4 % (resolution ≤ 1.9 %)"),
+        _agreement("Q_xi", "Q_ξ(1), the learnt mean's coefficient along Σ s x_0 (the base "
+                   "draws), fitted by least squares in the same basis",
+                   "measured within 0.5 %, resolution ≤ 1.9 % (reading it as μ̂·Σ s x_0/(nd) "
+                   "instead mixes in R through μ·Σ s x_0 ~ √(nd): 4.7 % spread per set at n = 64, "
+                   "resolution 3.7 %)"),
+        _agreement("Q_eta", "Q_η(1) = 1/(n + λ), the coefficient along Σ s σ η (the training "
+                   "noise), least squares in the same basis",
+                   "measured within 0.4 %, resolution ≤ 1.8 % (4.2 % as a plain projection)"),
         Agreement(
             "slope",
             reason="slope of log D_n vs log n over the n grid: the theory's own curve (Sec. 3, "
@@ -325,7 +347,7 @@ EXPERIMENT = Experiment(
     },
     figure=figure,
     smoke={"d": 200, "samples": 50, "steps": 10, "n": (2, 4), "sets": 2},
-    protocol=2,
+    protocol=3,
     seeds=3,
     full={"d": 50_000, "samples": 2000, "n": (2, 4, 8, 16, 32, 64, 128)},
     full_seeds=3,
