@@ -40,3 +40,17 @@ def test_small_sgd_run_follows_the_ode():
     assert sim["b"][0] == pytest.approx(th["b"][0], rel=0.02)
     # S(b)² amplifies the O(‖μ‖²/d) = 2 % offset of b at d = 400 about eightfold
     assert sim["bulk_variance"] == pytest.approx(th["bulk_variance"], rel=0.15)
+
+
+def test_one_hidden_unit_run_has_no_unselectable_rows():
+    """r = 1 has no off-diagonal Q to check (the Q[1,2] row used to report "no element
+    selected" and fail every r = 1 run) and takes the lost-mode allowance on the chain."""
+    import theorylab as tl
+
+    exp = tl.get("generative_collapse")
+    result = tl.run(exp.slug, {**exp.smoke, "hidden": 1}, seeds=1)
+    assert result.checks
+    assert not [r.observable for r in result.checks if r.kind == "empty"]
+    assert all("lost mode" in r.reason for r in result.checks
+               if r.observable.startswith("retrain"))
+    assert result.params.hidden == 1

@@ -316,6 +316,14 @@ def _zero(name):
 FINITE_D = 9.0 / 2000
 #: the same allowance for the retraining chain at d_retrain = 1000
 FINITE_D_RETRAIN = 9.0 / 1000
+#: with one hidden unit the mode μ_2 is not learnt and stays in generation 1's bulk: the
+#: recursion at s² = 1 + a²/(3(d_retrain − 1)) moves the chain by up to 1.34 % (see the check)
+LOST_MODE = 0.014
+
+
+def _all_modes_learnt(p) -> bool:
+    """r = 2 units learn both directions of the example (r = 1 loses μ_2: mode collapse)."""
+    return p.hidden > 1
 
 
 _SGD = (
@@ -338,7 +346,7 @@ CHECKS = (
         "seeds every row resolves ≤ 2.5 %, at 3 seeds the τ = 0.5 rows (largest seed-to-"
         "seed spread, ≈ 1.2 % per seed) resolve 3.1–3.2 %; measured Q[1,1] "
         "1.189/1.824/1.662/0.728 vs 1.196/1.825/1.664/0.729")),
-    Agreement("Q", where=_zero("Q"), atol=0.01,
+    Agreement("Q", where=_zero("Q"), atol=0.01, applies=lambda p: p.hidden > 1,
               reason=_SGD + "; Q[1,2] vanishes in the ODE: 3 sem plus 0.01"),
     Agreement("b", rtol=FINITE_D, resolution=0.03, reason=_SGD + (
         "; b learns at rate η/d² (Result 1, db/dτ); measured 0.3047/0.5321/0.8292/1.0882 "
@@ -365,16 +373,27 @@ CHECKS = (
         "to span(w) (fixed-projection corollary), S = Π_k(1 + (b − 1)dt/(1 − t_k)) at the "
         "ODE's b; 3 sem over seeds, rtol ‖μ‖²/d; measured 2.083 vs S² = 2.085 (S = 1.444 "
         "would be 30 % off)")),
-    Agreement("retrain_b", rtol=FINITE_D_RETRAIN, resolution=0.03, reason=(
+    Agreement("retrain_b", rtol=FINITE_D_RETRAIN, resolution=0.03, applies=_all_modes_learnt,
+              reason=(
         "model collapse (retraining on generated samples): generation g has "
         "b_g = b(τ; s²_g) from db/dτ = βs² − b(α² + β²s²) (Result 1 with bulk variance "
         "s²); SGD at d_retrain = 1000, rtol ‖μ‖²/d_retrain = 0.9 %; measured "
         "1.0883/1.2964/1.4058 vs 1.0883/1.2975/1.4060")),
-    Agreement("retrain_variance", rtol=FINITE_D_RETRAIN, resolution=0.03, reason=(
+    Agreement("retrain_variance", rtol=FINITE_D_RETRAIN, resolution=0.03,
+              applies=_all_modes_learnt, reason=(
         "model collapse (retraining on generated samples): bulk variance of generation g's "
         "samples s²_(g+1) = S(b_g)²; d_retrain = 1000, rtol ‖μ‖²/d_retrain = 0.9 %; "
         "measured 2.085/11.36/27.18 vs 2.085/11.46/27.21 (b's O(1/d) offset is amplified "
         "×8.4 by S²: −1.7 % at d = 500)")),
+    *(Agreement(name, rtol=FINITE_D_RETRAIN + LOST_MODE, resolution=0.04,
+                applies=lambda p: not _all_modes_learnt(p), reason=(
+        "model collapse with r = 1 (mode collapse): the recursion of Result 1 as above, plus "
+        f"{LOST_MODE:.1%} for the lost mode. The unit learns ±μ_1 only, so generation 1 "
+        "trains on a bulk that still holds μ_2: a²/3 = 3 spread over the d − 1 orthogonal "
+        "coordinates. By the recursion's own b(τ; s²) and S(b)² at s² = 1 + 3/999, that "
+        "moves b_1 by +0.11 % and s²_1, s²_2, s²_3 by +1.0, +1.3, +0.2 % at d_retrain = 1000 "
+        "(O(a²/d), zero in the d → ∞ limit); measured at 4 seeds: +0.11 % and +1.05, +0.86, "
+        "+0.17 %")) for name in ("retrain_b", "retrain_variance")),
 )
 # fmt: on
 
