@@ -337,8 +337,9 @@ FINITE_D_CHAIN_VARIANCE = 2 * 9.0 / 1000
 LOST_MODE = 0.014
 
 
-def _all_modes_learnt(p) -> bool:
-    """r = 2 units learn both directions of the example (r = 1 loses μ_2: mode collapse)."""
+def _two_units(p) -> bool:
+    """r = 2: an off-diagonal Q[1,2] exists and the units learn both directions of the example
+    (r = 1 loses μ_2: mode collapse)."""
     return p.hidden > 1
 
 
@@ -361,7 +362,7 @@ CHECKS = (
         " (Result 1, dQ/dτ with its SGD-noise term ∝ η); the τ = 0.5 rows have the largest "
         "draw-to-draw spread (≈ 1.2 % per draw) and resolve 1.5–2.8 %; measured Q[1,1] "
         "1.202/1.833/1.663/0.733 vs 1.195/1.825/1.664/0.729")),
-    Agreement("Q", where=_zero("Q"), atol=0.01, applies=lambda p: p.hidden > 1,
+    Agreement("Q", where=_zero("Q"), atol=0.01, applies=_two_units,
               reason=_SGD + "; Q[1,2] vanishes in the ODE: 3 sem plus 0.01"),
     Agreement("b", rtol=FINITE_D, resolution=0.03, reason=_SGD + (
         "; b learns at rate η/d² (Result 1, db/dτ); measured 0.3047/0.5321/0.8292/1.0882 "
@@ -388,14 +389,14 @@ CHECKS = (
         "to span(w) (fixed-projection corollary), S = Π_k(1 + (b − 1)dt/(1 − t_k)) at the "
         "ODE's b; 3 sem over 6 draws, rtol ‖μ‖²/d; measured 2.084 vs S² = 2.085 (S = 1.444 "
         "would be 30 % off)")),
-    Agreement("retrain_b", rtol=FINITE_D_RETRAIN, resolution=0.03, applies=_all_modes_learnt,
+    Agreement("retrain_b", rtol=FINITE_D_RETRAIN, resolution=0.03, applies=_two_units,
               reason=(
         "model collapse (retraining on generated samples): generation g has "
         "b_g = b(τ; s²_g) from db/dτ = βs² − b(α² + β²s²) (Result 1 with bulk variance "
         "s²); SGD at d_retrain = 1000, rtol ‖μ‖²/d_retrain = 0.9 %; measured "
         "1.0881/1.2961/1.4058 vs 1.0883/1.2975/1.4060")),
     Agreement("retrain_variance", rtol=FINITE_D_CHAIN_VARIANCE, resolution=0.035,
-              applies=_all_modes_learnt, reason=(
+              applies=_two_units, reason=(
         "model collapse (retraining on generated samples): bulk variance of generation g's "
         "samples s²_(g+1) = S(b_g)²; d_retrain = 1000. S(b)² amplifies b's O(1/d) offset "
         "about tenfold (generation 2: b −0.10 %, s² −1.07 %), so the allowance is "
@@ -406,7 +407,7 @@ CHECKS = (
         "draws). Measured 2.081/11.33/27.18 vs 2.085/11.46/27.21; resolution 1.2–3.0 % "
         "(declared 3.5 %)")),
     *(Agreement(name, rtol=rtol + LOST_MODE, resolution=0.05,
-                applies=lambda p: not _all_modes_learnt(p), reason=(
+                applies=lambda p: not _two_units(p), reason=(
         "model collapse with r = 1 (mode collapse): the recursion of Result 1 as above, plus "
         f"{LOST_MODE:.1%} for the lost mode. The unit learns ±μ_1 only, so generation 1 "
         "trains on a bulk that still holds μ_2: a²/3 = 3 spread over the d − 1 orthogonal "
