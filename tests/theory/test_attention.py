@@ -15,6 +15,7 @@ from theorylab.theory.attention import (
     _objective,
     _prox,
     linear_baseline,
+    sobol_rule,
     solve_branch,
 )
 
@@ -106,3 +107,27 @@ def test_branches_at_alpha_one_match_the_reference_table(branch, start, expected
     assert res.status.converged
     for name, value in expected.items():
         assert getattr(res, name) == pytest.approx(value, rel=0.03)
+
+
+@pytest.mark.parametrize(("branch", "odd"), [
+    ("", lambda x1, x2, u1, u2: x1 + x2),  # the token swap flips it
+    ("positional", lambda x1, x2, u1, u2: x1 * u1 + x2 * u2),  # θ̂'s integrand (u → −u)
+    ("semantic", lambda x1, x2, u1, u2: x1 - x2),  # m̂'s integrand (global sign flip)
+])
+def test_sobol_rule_integrates_gaussian_moments_and_keeps_the_branch_symmetry(branch, odd):
+    nodes, w = sobol_rule(10, seed=3, branch=branch)
+    assert w.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(nodes**2 @ w, 1.0, atol=5e-3)  # E ξ² = E u² = 1
+    assert abs(w @ odd(*nodes)) < 1e-12
+
+
+def test_a_randomised_qmc_rule_reaches_the_gauss_hermite_fixed_point_where_both_converge():
+    # semantic branch at α = 2: GH 12⁴ … 24⁴ agree to 1e-4 relative (benchmarks/
+    # study_attention_cubature.py), so an independent rule must land there too
+    st = AttentionSetting()
+    gh = solve_branch(st, 2.0, "semantic", SEMANTIC_START)
+    qmc = solve_branch(st, 2.0, "semantic", SEMANTIC_START,
+                       rule=sobol_rule(12, seed=0, branch="semantic"))
+    assert qmc.status.converged
+    for k in ("q", "theta", "eg", "et"):
+        assert getattr(qmc, k) == pytest.approx(getattr(gh, k), rel=4e-3)

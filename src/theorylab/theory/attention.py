@@ -26,7 +26,7 @@ import numpy as np
 from theorylab.theory.fixed_point import SolverStatus, solve_fixed_point
 from theorylab.theory.gaussian import gauss_hermite
 
-__all__ = ["AttentionSetting", "BranchState", "linear_baseline", "solve_branch"]
+__all__ = ["AttentionSetting", "BranchState", "linear_baseline", "sobol_rule", "solve_branch"]
 
 
 def _s(z):
@@ -90,6 +90,33 @@ def _cubature(n: int, branch: str = ""):
     weights = np.bincount(inverse, weights=np.prod(w[grid], axis=1))
     first = grid[np.searchsorted(keys[0], reps)]  # keys[0] (the identity) is sorted
     return z[first].T, weights
+
+
+def _symmetry_images(x: np.ndarray, branch: str) -> np.ndarray:
+    """The points (4, N) with their images under the symmetries :func:`_cubature` reduces by
+    (the token swap, and the branch's flip), concatenated (4, 4N) (2N off the branches)."""
+    x1, x2, u1, u2 = x
+    imgs = [x, np.stack([-x2, -x1, -u2, -u1])]
+    if branch == "positional":
+        imgs += [np.stack([x1, x2, -u1, -u2]), np.stack([-x2, -x1, u2, u1])]
+    elif branch == "semantic":
+        imgs += [-x, np.stack([x2, x1, u2, u1])]
+    return np.concatenate(imgs, axis=1)
+
+
+def sobol_rule(log2_points: int, seed: int, branch: str = ""):
+    """A randomised quasi-Monte Carlo rule on (ξ₁, ξ₂, u₁, u₂): 2^``log2_points`` points of a
+    scrambled Sobol sequence (scipy.stats.qmc, scrambled with ``seed``) mapped to N(0, I₄) by
+    the inverse normal CDF, each with its symmetry images (so the branch's pinned odd integrand
+    stays exactly zero), equal weights. The prox jumps between its local minima across surfaces
+    in (ξ, u), where tensor Gauss–Hermite converges slowly; independent scramblings give an
+    unbiased estimate and its error. Returns (4, N) nodes and (N,) weights, as
+    :func:`_cubature`."""
+    from scipy.stats import norm, qmc
+
+    x = norm.ppf(qmc.Sobol(4, scramble=True, seed=seed).random_base2(log2_points)).T
+    nodes = _symmetry_images(x, branch)
+    return nodes, np.full(nodes.shape[1], 1.0 / nodes.shape[1])
 
 
 def _targets(st: AttentionSetting, h1, h2):
@@ -231,7 +258,7 @@ def _residual(new, x) -> float:
 
 def solve_branch(st: AttentionSetting, alpha: float, branch: str, start: tuple[float, ...],
                  damping: float = 0.5, tol: float = 1e-7, max_iter: int = 400,
-                 anderson: bool = True, warm=None) -> BranchState:
+                 anderson: bool = True, warm=None, rule=None) -> BranchState:
     """Saddle point on one branch from ``start`` = (q, m, V, θ).
 
     The map is the hat update followed by the prior update, iterated with mixing
@@ -242,8 +269,9 @@ def solve_branch(st: AttentionSetting, alpha: float, branch: str, start: tuple[f
     multi-start); at the fixed point the full multi-start is rerun and, if the global minimiser
     moved at some node so that the map no longer closes to ``tol``, the iteration resumes from
     there (at most three times). ``warm`` passes the prox per node of a nearby solve
-    (continuation in α)."""
-    nw = _cubature(st.nodes, branch)
+    (continuation in α). ``rule`` = (nodes (4, N), weights (N,)) replaces the tensor
+    Gauss–Hermite rule of ``st.nodes`` points per axis (e.g. :func:`sobol_rule`)."""
+    nw = _cubature(st.nodes, branch) if rule is None else rule
     x = np.asarray(start, float)
     cache = {"ab": warm}
     maps = 0
