@@ -10,6 +10,7 @@ from theorylab.models.attention import (  # noqa: E402
     AttentionTask,
     ReducedTask,
     attention_output,
+    expected_pair_cost,
     fit_linear_baseline,
     reduced_losses,
     risk,
@@ -74,3 +75,19 @@ def test_reduced_task_gives_the_same_risk_and_gradient():
     torch.testing.assert_close(qb.grad, qa.grad, rtol=1e-10, atol=1e-12)
     per = ((attention_output(q, task.x[:7]) - task.y[:7]) ** 2).sum((-1, -2)) / 60
     torch.testing.assert_close(reduced_losses(q, red.head(7)), per, rtol=1e-11, atol=0)
+
+
+@pytest.mark.parametrize(("d", "sigma", "omega"), [(8, 0.5, 0.3), (30, 0.7, 0.1)])
+def test_expected_pair_cost_matches_brute_force_sampling(d, sigma, omega):
+    # c = ‖x₂ − y₁‖² + ‖x₁ − y₂‖² averaged over 400 000 sequences of one teacher (normalised
+    # to ‖Q*‖² = d, with a large overlap 1ᵀQ*/√d the cross term would feel if it were not odd)
+    gen = torch.Generator().manual_seed(1)
+    a = torch.tensor([[0.6, 0.4], [0.4, 0.6]], dtype=torch.float64)
+    teacher = torch.randn(d, generator=gen, dtype=torch.float64) + 1.0
+    teacher *= d**0.5 / teacher.norm()
+    c = ReducedTask.of(AttentionTask.draw(400_000, d, sigma, omega, a, teacher, gen)).c / d
+    expected = expected_pair_cost(d, sigma, omega, 0.6)
+    assert abs(float(c.mean()) - expected) < 4 * float(c.std()) / 400_000**0.5
+    # and a wrong σ² in the bulk term would be seen
+    assert abs(float(c.mean()) - expected_pair_cost(d, sigma * 1.01, omega, 0.6)) > 4 * float(
+        c.std()) / 400_000**0.5

@@ -18,6 +18,7 @@ __all__ = [
     "AttentionTask",
     "ReducedTask",
     "attention_output",
+    "expected_pair_cost",
     "fit_branches",
     "fit_linear_baseline",
     "reduced_losses",
@@ -121,6 +122,29 @@ def train_lbfgs(q0: torch.Tensor, task: AttentionTask | ReducedTask, lam: float,
     return q.detach(), int(opt.state[opt._params[0]]["n_iter"])
 
 
+def expected_pair_cost(d: int, sigma: float, omega: float, a11: float,
+                       nodes: int = 48) -> float:
+    """E[c]/d of the :class:`ReducedTask` scalar c = ‖x₂ − y₁‖² + ‖x₁ − y₂‖², exactly (a
+    property of the data distribution, not of any learning theory).
+
+    With T rows summing to one, x₂ − y₁ = p₂ + T₁₁Δz and x₁ − y₂ = p₁ − T₂₂Δz (Δz = z₂ − z₁).
+    Splitting z_ℓ = h*_ℓ e + z_ℓ^⊥ along the teacher's unit direction e = Q*/√d (‖Q*‖² = d):
+    ‖Δz‖² = (h*₂ − h*₁)² + ‖Δz^⊥‖² with E‖Δz^⊥‖² = 2σ²(d − 1) independent of T, and the
+    cross term −2(T₁₁ + T₂₂)p₁·Δz has mean zero (T₁₁ + T₂₂ is even and h*₂ − h*₁ odd under the
+    token swap when A₁₁ = A₂₂; p₁·Δz^⊥ is independent of T). Hence
+    E[c]/d = 2/d + E[(T₁₁² + T₂₂²)((h*₂ − h*₁)² + 2σ²(d − 1))]/d over h*_ℓ ~ N(0, σ²) i.i.d.,
+    a 2-D Gauss–Hermite integral of a smooth integrand (``nodes`` per axis). Whatever the
+    teacher (given its norm), so it is each draw's exact mean."""
+    from theorylab.theory.gaussian import gauss_hermite
+
+    z, w = gauss_hermite(nodes)
+    h1, h2 = np.meshgrid(sigma * z, sigma * z, indexing="ij")
+    t11 = (1 - omega) / (1 + np.exp(-(h1 * h1 - h1 * h2))) + omega * a11
+    t22 = (1 - omega) / (1 + np.exp(-(h2 * h2 - h1 * h2))) + omega * a11
+    inner = (t11**2 + t22**2) * ((h2 - h1) ** 2 + 2 * sigma**2 * (d - 1))
+    return float(2.0 / d + np.outer(w, w).ravel() @ inner.ravel() / d)
+
+
 def fit_linear_baseline(task: AttentionTask, ridge: float = 1e-4) -> torch.Tensor:
     """B ∈ R^{2×2} minimising Σ_μ ‖B z_μ − y_μ‖²_F + ridge‖B‖² (least squares on the content)."""
     zz = torch.einsum("nld,nkd->lk", task.z, task.z)
@@ -137,8 +161,10 @@ def fit_branches(d: int, sigma: float, omega: float, a11: float, lam: float,
     and semantic (the teacher). Returns (branch, α) arrays of q = σ²‖Q̂‖²/d, m = |1ᵀQ̂|/d,
     θ = σ²|Q̂·Q*|/d, the training loss R(Q̂)/d and the test error on ``n_test`` fresh sequences
     (drawn from ``test_gen`` in chunks), and ``eg_linear``, the test error of the least-squares
-    linear baseline fitted on the largest training set. Data are drawn on the CPU (a seed gives
-    the same draw on every device), then trained and scored on ``device``."""
+    linear baseline fitted on the largest training set, and ``pair_cost_dev`` per α: the
+    training set's mean of c/d (:class:`ReducedTask`) minus its exact expectation
+    (:func:`expected_pair_cost`), a control variate of mean zero. Data are drawn on the CPU
+    (a seed gives the same draw on every device), then trained and scored on ``device``."""
     from theorylab.models.device import as_device
 
     dev, dt = as_device(device), torch.float64
@@ -176,4 +202,6 @@ def fit_branches(d: int, sigma: float, omega: float, a11: float, lam: float,
         lin += float(((torch.einsum("lk,nkd->nld", bmat, z) - y) ** 2).sum())
     for (i, j), e in err.items():
         out["eg"][i, j] = e / n_test
-    return {**out, "eg_linear": lin / (2 * d * n_test)}
+    pair_cost = expected_pair_cost(d, sigma, omega, a11)
+    dev = [float(reduced.head(max(1, round(al * d))).c.mean()) / d - pair_cost for al in alphas]
+    return {**out, "eg_linear": lin / (2 * d * n_test), "pair_cost_dev": np.array(dev)}
