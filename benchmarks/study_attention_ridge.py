@@ -1,21 +1,24 @@
 """Finite-size and ridge study (not a speed benchmark): dot_product_attention's positional
 branch against L-BFGS, over d and λ.
 
-At the paper's λ = 0.01 the empirical minimiser from the positional initialisation has q = σ²‖Q‖²/d
-3–5 % below the replica-symmetric saddle point (Sec. 3 of arXiv 2402.03902) and m 1–1.5 % above
-it, at every d tried (500–2000): not a finite-size effect. At larger λ the agreement is within
-the statistical error, at smaller λ it breaks down; the loss Hessian at the minimiser has its
-smallest eigenvalue ≈ 0.1 λ at λ = 0.01 (the data term nearly cancels the ridge), where a
-replica-symmetric description of the minimum of a non-convex risk is expected to become
-inexact. The theory side uses the randomised QMC rule (:func:`theorylab.theory.attention.
-sobol_rule`, two scramblings), so its cubature error (≤ 0.2 %) is not in the comparison.
+At the paper's λ = 0.01 the empirical minimiser from the positional initialisation has
+q = σ²‖Q‖²/d 1–5 % below the replica-symmetric saddle point (Sec. 3 of arXiv 2402.03902) and m
+1–2 % above it at d = 500–2000 (q −4.2/−4.7/−1.4 % at α = 1, −3.4/−4.6/−2.7 % at α = 2 for
+d = 500, 1000, 2000 with 48, 24, 16 draws): not a 1/d effect, though it may shrink slowly. At
+larger λ the agreement is within about 1 % (λ = 0.02: −1.1/−0.2 % in q at α = 1/2; λ = 0.05:
+−0.8/−0.2 %; λ = 0.1: +0.1 %), at smaller λ it breaks down (λ = 0.005: −20/−34 %); the loss
+Hessian at the minimiser has its smallest eigenvalue ≈ 0.1 λ at λ = 0.01 (the data term nearly
+cancels the ridge), where a replica-symmetric description of the minimum of a non-convex risk
+may become inexact, or its finite-size corrections large. The theory side uses the randomised
+QMC rule (:func:`theorylab.theory.attention.sobol_rule`, two scramblings), so its cubature
+error (≤ 0.2 %) is not in the comparison.
 
 Each line: λ, α, d and, for q, m and ε_t = R(Q̂)/d, the theory, the mean ± sem over the draws,
 and the relative deviation. Training only (no test set), one positional init per draw.
 
 Run: ``python benchmarks/study_attention_ridge.py --lam 0.005 0.01 0.02 0.05 0.1 --d 1000
---draws 24`` (about 4 minutes on one core); ``--lam 0.01 --d 500 1000 2000 --draws 64 48 24``
-for the d-scan.
+--draws 24`` (about 4 minutes on one core); ``--lam 0.01 --d 500 2000 --draws 48 16`` for the
+rest of the d-scan (about 6 minutes).
 """
 
 from __future__ import annotations
