@@ -10,6 +10,7 @@ import pytest
 
 import theorylab as tl
 from theorylab.experiments import denoising_autoencoder as da
+from theorylab.experiments.result import DRAWS_KEY
 
 EXP = da.EXPERIMENT
 
@@ -50,6 +51,20 @@ def test_small_simulation_agrees_with_theory():
     assert mean["b"] == pytest.approx(float(th["b"][0, 0]), rel=0.01)
     assert mean["excess"] == pytest.approx(float(th["excess"][0, 0]), rel=0.10)
     assert mean["mse_pca"] == pytest.approx(float(th["mse_pca"][0, 0]), rel=0.005)
+
+
+def test_control_variates_adjust_the_sets_and_leave_no_trace():
+    # 8 training sets at d = 60: the controls (exact mean zero) are dropped from the output,
+    # the adjusted observables differ from the raw ones, and the unadjusted b is untouched
+    from theorylab.seeding import Streams
+
+    p = da.Params(d=60, alpha=(1.0,), Delta=(0.25,), restarts=1, sets=8)
+    raw = [da.one_training_set(p, Streams(da.SLUG, 0), k) for k in range(p.sets)]
+    assert raw[0]["direction_controls"].shape == (1, 3)
+    out = da.simulate(p, 0)
+    assert "direction_controls" not in out and "direction_controls" not in out[DRAWS_KEY]
+    assert out["b"] == pytest.approx(np.mean([r["b"] for r in raw]))
+    assert not np.allclose(out[DRAWS_KEY]["m"], [r["m"] for r in raw])
 
 
 def test_digits_setting_is_validated():

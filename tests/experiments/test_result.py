@@ -47,3 +47,13 @@ def test_a_control_broadcasts_against_the_value_axes_and_few_draws_pass_through(
     y = np.stack([2.0 * x, -1.0 * x], axis=1) + 7.0  # (draw, branch, α), exactly linear
     np.testing.assert_allclose(loo_control_variate(y, x[:, None, :]), 7.0, atol=1e-12)
     np.testing.assert_array_equal(loo_control_variate(y[:3], x[:3, None, :]), y[:3])
+
+
+def test_several_controls_are_fitted_jointly():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(12), rng.standard_normal(12)
+    y = 1.5 + 2.0 * a - 3.0 * b  # exactly linear in both controls
+    np.testing.assert_allclose(loo_control_variate(y, a, b), 1.5, atol=1e-9)
+    one = loo_control_variate(y, a)  # one control leaves b's share of the spread
+    assert one.std() > 1.0
+    np.testing.assert_array_equal(loo_control_variate(y[:4], a[:4], b[:4]), y[:4])

@@ -96,3 +96,20 @@ def test_image_error_is_exact_in_the_noise():
         np.mean(np.sum((b * y - x) ** 2, -1)), rel=2e-3)
     pca = np.sum(((y @ e)[..., None] * e - x) ** 2, -1).mean(1)
     assert abs(image_pca_error(x, delta, e) - pca.mean()) < 4 * pca.std() / math.sqrt(len(pca))
+
+
+@pytest.mark.parametrize("covariance", ["isotropic", "wishart"])
+def test_direction_controls_have_mean_zero(covariance):
+    # the mean over many training sets of each control is zero within its standard error, and
+    # a wrong E u² (the cluster variance along μ_e) would be seen
+    d, n, sets = 40, 200, 400
+    gen = torch.Generator().manual_seed(5)
+    draws = []
+    for _ in range(sets):
+        x, *_ = dae.training_pool(covariance, d, 0.3, n, gen)
+        xi = torch.randn(*x.shape, generator=gen, dtype=torch.float64)
+        draws.append(dae.direction_controls(covariance, 0.3, x, xi, [n // 2, n]))
+    c = np.array(draws)  # (sets, 2, 3)
+    mean, sem = c.mean(0), c.std(0, ddof=1) / math.sqrt(sets)
+    assert np.all(np.abs(mean) < 4 * sem)
+    assert abs(mean[1, 1] + 0.03) > 4 * sem[1, 1]  # E u² off by 0.03 (10 % of s2) is seen

@@ -93,29 +93,35 @@ def seed_output(draws: Sequence[Mapping[str, Any]], *, pooled: Sequence[str] | N
     return out
 
 
-def loo_control_variate(values: np.ndarray, control: np.ndarray) -> np.ndarray:
-    """Draws ``values`` (k, …) with a control variate of exactly zero mean subtracted:
-    ``values[i] − β₋ᵢ control[i]``, elementwise, where β₋ᵢ is the least-squares slope of the
-    values on ``control`` (broadcast against them) over the *other* draws (leave-one-out).
+def loo_control_variate(values: np.ndarray, *controls: np.ndarray) -> np.ndarray:
+    """Draws ``values`` (k, …) with control variates of exactly zero mean subtracted:
+    ``values[i] − β₋ᵢ · controls[i]``, elementwise, where β₋ᵢ holds the least-squares
+    coefficients of the values on the ``controls`` (each broadcast against the values) over the
+    *other* draws (leave-one-out).
 
     β₋ᵢ does not depend on draw i, so each adjusted draw has the mean of the raw one whatever the
-    slope (no bias, even when the slope is poorly estimated); its variance drops by the squared
-    correlation with the control, less the ≈ 1/(k − 2) inflation of estimating the slope from
-    k − 1 draws. With fewer than four draws the values are returned as they are.
+    coefficients (no bias, even when they are poorly estimated); its variance drops by the
+    squared multiple correlation with the controls, less the ≈ m/(k − m − 1) inflation of
+    estimating m coefficients from k − 1 draws. With fewer than m + 3 draws the values are
+    returned as they are.
     """
     y = np.asarray(values, dtype=float)
-    x = np.broadcast_to(np.asarray(control, dtype=float), y.shape)
-    k = len(y)
-    if k < 4:
+    k, m = len(y), len(controls)
+    if m == 0 or k < m + 3:
         return y.copy()
+    x = np.stack([np.broadcast_to(np.asarray(c, dtype=float), y.shape) for c in controls],
+                 axis=-1)  # (k, …, m)
     out = np.empty_like(y)
     for i in range(k):
         keep = np.arange(k) != i
-        xs, ys = x[keep], y[keep]
-        xc, yc = xs - xs.mean(axis=0), ys - ys.mean(axis=0)
-        var = (xc * xc).sum(axis=0)
-        beta = np.divide((xc * yc).sum(axis=0), var, out=np.zeros_like(var), where=var > 0)
-        out[i] = y[i] - beta * x[i]
+        xc = x[keep] - x[keep].mean(axis=0)
+        yc = y[keep] - y[keep].mean(axis=0)
+        gram = np.einsum("k...a,k...b->...ab", xc, xc)
+        rhs = np.einsum("k...a,k...->...a", xc, yc)
+        scale = np.trace(gram, axis1=-2, axis2=-1)[..., None, None]
+        eye = np.eye(m) * np.where(scale > 0, 1e-12 * scale, 1.0)  # a constant control: β = 0
+        beta = np.linalg.solve(gram + eye, rhs[..., None])[..., 0]
+        out[i] = y[i] - (beta * x[i]).sum(axis=-1)
     return out
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "SignDAE",
     "dae_loss",
     "denoise",
+    "direction_controls",
     "fit_sign_dae",
     "image_error",
     "image_pca_error",
@@ -284,6 +285,32 @@ def training_pool(covariance: str, d: int, s2: float, n_max: int, gen: torch.Gen
     return (s[:, None] * mu_e + z, mu_e.numpy() * math.sqrt(d),
             lambda n, delta, b, w=None: population_error(mix, delta, b, w),
             lambda n, delta, e: pca_error(mix, delta, e))
+
+
+def direction_controls(covariance: str, s2: float, x: torch.Tensor, xi: torch.Tensor,
+                       ns) -> np.ndarray:
+    """Control variates of one training set of the synthetic mixtures (:func:`training_pool`,
+    ``isotropic`` or ``wishart``), each of exactly zero mean, on the first n rows for each n of
+    ``ns``: shape (len(ns), 3) with, along the mean direction μ_e = 1/√d (u = x·μ_e, v = ξ·μ_e
+    for the clean rows x and the noise ξ ~ N(0, I)), the sample means of v² − 1,
+    u² − E u² and u v. With x = s μ_e + z, z ~ N(0, Σ_s), s = ±1 equally likely:
+    E u² = 1 + (μ_eᵀΣ_+μ_e + μ_eᵀΣ_−μ_e)/2, i.e. 1 + s2 for isotropic clusters and
+    1 + s2 (‖F_+ᵀμ_e‖² + ‖F_−ᵀμ_e‖²)/2 for the Wishart ones. They are the sample's own
+    signal-to-noise along μ_e, which sets how well the hidden unit finds μ_e."""
+    from theorylab.theory.dae import wishart_factors
+
+    d = x.shape[1]
+    mu_e = torch.ones(d, dtype=x.dtype) / math.sqrt(d)
+    if covariance == "isotropic":
+        power = 1.0 + s2
+    elif covariance == "wishart":
+        m = mu_e.numpy()
+        power = 1.0 + 0.5 * s2 * sum(float(np.sum((f.T @ m) ** 2)) for f in wishart_factors(d))
+    else:
+        raise ValueError(f"covariance must be isotropic or wishart, got {covariance!r}")
+    u, v = (x @ mu_e).cpu(), (xi @ mu_e).cpu()
+    return np.array([[float((v[:n] ** 2).mean()) - 1.0, float((u[:n] ** 2).mean()) - power,
+                      float((u[:n] * v[:n]).mean())] for n in ns])
 
 
 def pca_error(mix: MixtureMoments, delta: float, e: np.ndarray) -> float:
