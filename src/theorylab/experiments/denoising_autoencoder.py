@@ -339,8 +339,8 @@ def figure(result):
 _STAT = (
     "3 sem over 90 independent training sets (3 seeds × 30, pooled) at d = 500 (L-BFGS to "
     "gradient norm ≤ 1e-5 or a relative loss plateau ≤ 1e-12, best of 2 restarts), q, m, the "
-    "cosine and the excess of each set adjusted by its mean-direction control variates (exact "
-    "mean zero)"
+    "cosine, the excess and the MSE of each set adjusted by its mean-direction control "
+    "variates (exact mean zero)"
 )
 _MEASURED = "measured on the main / no_skip / wishart runs"
 
@@ -378,8 +378,6 @@ def _overlap_checks(name: str, meaning: str, measured: str) -> tuple[Agreement, 
             resolution=0.03,
         ),
     )
-
-
 
 
 def _mixture(p: Params) -> bool:
