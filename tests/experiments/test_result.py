@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theorylab.experiments.result import loo_control_variate
+from theorylab.experiments.result import loo_control_variate, with_control_variates
 
 
 def _draws(rng, k, rho=0.9):
@@ -57,3 +57,19 @@ def test_several_controls_are_fitted_jointly():
     one = loo_control_variate(y, a)  # one control leaves b's share of the spread
     assert one.std() > 1.0
     np.testing.assert_array_equal(loo_control_variate(y[:4], a[:4], b[:4]), y[:4])
+
+
+def test_draw_controls_align_with_the_observables_trailing_axes():
+    # controls per α (shape (α, m)) shared by the branch axis of a (branch, α) observable;
+    # the control key is dropped and observables not named stay raw
+    rng = np.random.default_rng(4)
+    draws = []
+    for _ in range(8):
+        c = rng.standard_normal((3, 2))  # 3 α, 2 controls
+        obs = 1.0 + np.stack([c @ [1.0, -2.0], c @ [0.5, 3.0]])  # (branch, α), exactly linear
+        draws.append({"obs": obs, "raw": obs.copy(), "ctrl": c})
+    out = with_control_variates(draws, ["obs"], "ctrl")
+    assert all("ctrl" not in d for d in out)
+    np.testing.assert_allclose([d["obs"] for d in out], 1.0, atol=1e-9)
+    np.testing.assert_array_equal([d["raw"] for d in out], [d["raw"] for d in draws])
+    assert with_control_variates([{"obs": 1.0}], ["obs"], "ctrl") == [{"obs": 1.0}]

@@ -52,7 +52,7 @@ from theorylab.experiments.base import (
     Variant,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
-from theorylab.experiments.result import loo_control_variate, seed_output
+from theorylab.experiments.result import seed_output, with_control_variates
 from theorylab.models.digits import two_class_digits
 from theorylab.theory.dae import (
     ClusterGeometry,
@@ -198,31 +198,18 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
 
     streams = Streams(SLUG, seed)
     sets = [one_training_set(p, streams, k, device) for k in range(p.sets)]
-    return seed_output(with_control_variates(sets))
+    return seed_output(with_control_variates(sets, CONTROLLED, "direction_controls"))
 
 
-#: observables adjusted by the mean-direction controls (:func:`with_control_variates`); b and
-#: the per-coordinate errors of the skip-only denoiser and PCA are left raw
+#: observables adjusted by the set's three mean-direction controls
+#: (:func:`theorylab.models.dae.direction_controls`: the sample's own noise power, clean power
+#: and their cross term along μ_e, each of exactly zero mean), with leave-one-out coefficients
+#: over the seed's sets (:func:`theorylab.experiments.result.with_control_variates`: unbiased
+#: for any coefficients). They set how well the hidden unit finds μ_e; in a pilot of 30 sets at
+#: d = 500 the per-set variance of m drops to 6–24 %, of q to 27–53 %, of the cosine to
+#: 29–82 %, of the excess to 57–98 %. b and the per-coordinate errors of the skip-only denoiser
+#: and PCA are left raw; real data (digits) has no controls.
 CONTROLLED = ("q", "m", "cosine", "excess", "mse")
-
-
-def with_control_variates(sets: list[dict]) -> list[dict]:
-    """The training sets with each :data:`CONTROLLED` observable adjusted by the set's three
-    mean-direction controls (:func:`theorylab.models.dae.direction_controls`: the sample's own
-    noise power, clean power and their cross term along μ_e, each of exactly zero mean), with
-    leave-one-out coefficients over the seed's sets
-    (:func:`theorylab.experiments.result.loo_control_variate`: unbiased for any coefficients).
-    They set how well the hidden unit finds μ_e; in a pilot of 30 sets at d = 500 the per-set
-    variance of m drops to 6–24 %, of q to 27–53 %, of the cosine to 29–82 %, of the excess to
-    57–98 %. Real data (no controls): the sets as they are. The controls are dropped."""
-    if "direction_controls" not in sets[0]:
-        return sets
-    ctrl = np.array([s["direction_controls"] for s in sets])  # (set, alpha, 3)
-    adjusted = {k: loo_control_variate(np.array([s[k] for s in sets]),
-                                       *(ctrl[:, None, :, c] for c in range(ctrl.shape[-1])))
-                for k in CONTROLLED}
-    return [{**{k: v for k, v in s.items() if k != "direction_controls"},
-             **{k: adjusted[k][i] for k in CONTROLLED}} for i, s in enumerate(sets)]
 
 
 def one_training_set(p: Params, streams, k: int, device: str = "cpu") -> dict:

@@ -14,7 +14,7 @@ transition from positional to semantic learning. A linear positional baseline ŷ
 
 Simulation: L-BFGS from a positional and from a semantic init (Sec. 4) at d = 1000, 10 draws
 of teacher and data per seed, each draw's overlaps and losses adjusted by a control variate of
-exactly zero mean (the training set's pair cost, :func:`with_control_variate`). Variant
+exactly zero mean (the training set's pair cost; :data:`CONTROLLED`). Variant
 ``histogram``: the counting task of Sec. 2 / Fig. 1, measured only. Numerics: GH 12⁴ cubature
 (:mod:`theorylab.theory.attention`; within 0.45 % of a randomised QMC rule at the checked rows,
 but 3 % off in θ on the semantic branch at α = 1, which is not checked); α_c and α_l are roots
@@ -46,7 +46,7 @@ from theorylab.experiments.base import (
     Variant,
 )
 from theorylab.experiments.plotting import simulated
-from theorylab.experiments.result import loo_control_variate, seed_output
+from theorylab.experiments.result import seed_output, with_control_variates
 from theorylab.theory.attention import AttentionSetting, linear_baseline
 from theorylab.theory.attention_thresholds import (
     AUTHORS_ALPHA_C,
@@ -164,35 +164,27 @@ def simulate(p: Params, seed: int, device: str = "cpu") -> dict:
         out = fit_branches(p.d, p.sigma, p.omega, p.a11, p.lam, p.alpha, which, p.n_test,
                            streams.torch("teacher, data and init"),
                            streams.torch("test sequences"), device)
+        out["pair_cost_dev"] = out["pair_cost_dev"][:, None]  # one control per α
         gap = out["et"][1] - out["et"][0] if len(which) == 2 else np.full(len(p.alpha), math.nan)
         wins = np.where(np.isnan(gap), np.nan, np.where(gap < 0, 1.0, -1.0))
         return {**out, "et_gap": gap, "semantic_wins": wins}
 
     streams = Streams(EXPERIMENT.slug, seed)
     draws = [one_draw(streams.draw(k)) for k in range(p.draws)]
-    return {**seed_output(with_control_variate(draws)), **_nans(p, HIST)}
+    return {**seed_output(with_control_variates(draws, CONTROLLED, "pair_cost_dev")),
+            **_nans(p, HIST)}
 
 
-#: observables adjusted by the training set's pair cost (:func:`with_control_variate`); m is
-#: left raw (correlation 0.24–0.33 in the pilot, no gain after the slope's inflation)
+#: observables adjusted by the control variate ``pair_cost_dev``: the training set's mean of
+#: c/d minus its exact expectation, per α (:func:`theorylab.models.attention.expected_pair_cost`),
+#: with a leave-one-out slope over the seed's draws
+#: (:func:`theorylab.experiments.result.with_control_variates`: unbiased for any slope, as the
+#: control has mean exactly zero whatever the teacher). c is the cost of answering each token
+#: with the other, which sets the scale of the loss: it correlates with q, θ, ε_t at 0.8–0.9
+#: and with ε_g at 0.35–0.8 (pilot of 36 draws at d = 1000), so the per-draw spread of those
+#: drops by 1.3–2.2× (e.g. q on the positional branch at α = 1 from 5.8 % to 2.9 %). m is left
+#: raw (correlation 0.24–0.33 in the pilot, no gain after the slope's inflation).
 CONTROLLED = ("q", "theta", "eg", "et")
-
-
-def with_control_variate(draws: list[dict]) -> list[dict]:
-    """The draws with each :data:`CONTROLLED` observable adjusted by the control variate
-    ``pair_cost_dev`` (the training set's mean of c/d minus its exact expectation, per α:
-    :func:`theorylab.models.attention.expected_pair_cost`), with a leave-one-out slope over the
-    seed's draws (:func:`theorylab.experiments.result.loo_control_variate`: unbiased for any
-    slope, as the control has mean exactly zero whatever the teacher). c is the cost of
-    answering each token with the other, which sets the scale of the loss: it correlates with
-    q, θ, ε_t at 0.8–0.9 and with ε_g at 0.35–0.8 (pilot of 36 draws at d = 1000), so the
-    per-draw spread of those drops by 1.3–2.2× (e.g. q on the positional branch at α = 1 from
-    5.8 % to 2.9 %). The control itself is dropped (not an observable)."""
-    dev = np.array([d["pair_cost_dev"] for d in draws])  # (draw, alpha)
-    adjusted = {k: loo_control_variate(np.array([d[k] for d in draws]), dev[:, None, :])
-                for k in CONTROLLED}
-    return [{**{k: v for k, v in d.items() if k != "pair_cost_dev"},
-             **{k: adjusted[k][i] for k in CONTROLLED}} for i, d in enumerate(draws)]
 
 
 FIGURE_ALPHA = (0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.6, 1.8, 2.0, 2.2)

@@ -27,6 +27,7 @@ __all__ = [
     "seed_output",
     "to_jsonable",
     "typed_observables",
+    "with_control_variates",
 ]
 
 
@@ -123,6 +124,28 @@ def loo_control_variate(values: np.ndarray, *controls: np.ndarray) -> np.ndarray
         beta = np.linalg.solve(gram + eye, rhs[..., None])[..., 0]
         out[i] = y[i] - (beta * x[i]).sum(axis=-1)
     return out
+
+
+def with_control_variates(draws: Sequence[Mapping[str, Any]], names: Sequence[str],
+                          key: str) -> list[dict[str, Any]]:
+    """A seed's draws with each observable of ``names`` adjusted by the draw's control variates
+    (:func:`loo_control_variate`), and the controls themselves (under ``key``) dropped.
+
+    ``draw[key]`` is an array (…, m) of m controls of exactly zero mean, its leading axes the
+    trailing axes of the observables (e.g. one set of controls per α, shared by every other
+    axis). Draws without ``key`` (a setting with no controls) come back as they are.
+    """
+    if not draws or key not in draws[0]:
+        return [dict(d) for d in draws]
+    ctrl = np.array([d[key] for d in draws], dtype=float)  # (draw, …, m)
+    adjusted = {}
+    for name in names:
+        y = np.array([d[name] for d in draws], dtype=float)
+        lead = (len(draws),) + (1,) * (y.ndim - ctrl.ndim + 1)
+        controls = (ctrl[..., c].reshape(lead + ctrl.shape[1:-1]) for c in range(ctrl.shape[-1]))
+        adjusted[name] = loo_control_variate(y, *controls)
+    return [{**{k: v for k, v in d.items() if k != key},
+             **{name: adjusted[name][i] for name in names}} for i, d in enumerate(draws)]
 
 
 @dataclass(frozen=True)
