@@ -39,12 +39,13 @@ class AttentionTask:
     @classmethod
     def draw(cls, n: int, d: int, sigma: float, omega: float, a: torch.Tensor,
              teacher: torch.Tensor, gen: torch.Generator, dtype=torch.float64) -> AttentionTask:
-        z = sigma * torch.randn(n, 2, d, generator=gen, dtype=dtype)
-        pos = torch.ones(d, dtype=dtype) / d**0.5
+        dev = gen.device  # drawn where the generator lives (a CUDA generator: on the GPU)
+        z = sigma * torch.randn(n, 2, d, generator=gen, dtype=dtype, device=dev)
+        pos = torch.ones(d, dtype=dtype, device=dev) / d**0.5
         x = z + torch.stack([pos, -pos])
-        h = z @ teacher / d**0.5  # (n, 2)
-        t = (1 - omega) * torch.softmax(h[:, :, None] * h[:, None, :], dim=-1) + omega * a
-        return cls(x, z, t @ z, teacher)
+        h = z @ teacher.to(dev) / d**0.5  # (n, 2)
+        t = (1 - omega) * torch.softmax(h[:, :, None] * h[:, None, :], dim=-1) + omega * a.to(dev)
+        return cls(x, z, t @ z, teacher.to(dev))
 
 
 def attention_output(q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
