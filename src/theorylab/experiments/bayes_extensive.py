@@ -460,7 +460,7 @@ EXPERIMENT = Experiment(
     smoke={"d": 40, "n_test": 200, "alpha": (0.5, 2.0), "draws": 2},
     protocol=4,
     seeds=3,
-    full={"d": 1000, "draws": 11},
+    full={"d": 1000, "draws": 32},
     full_seeds=3,
     variants=(
         Variant(
