@@ -174,7 +174,7 @@ def test_classification_theory_gives_a_sane_curve():
 
 @pytest.mark.slow
 def test_full_size_and_width_independence():
-    """d = 1000 (3 seeds × 11 draws), and γ = 0.5 and 3 at α = 1 (the BO error does not depend
+    """d = 1000 (3 seeds × 32 draws), and γ = 0.5 and 3 at α = 1 (the BO error does not depend
     on γ)."""
     assert tl.run("bayes_extensive", preset="full").passed
     for variant in be.EXPERIMENT.variants:
