@@ -113,3 +113,19 @@ def test_real_data_run_has_its_own_checks():
     tq, _ = EXP.split_theory(da.theory(q))
     sq = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in tq.items()}
     assert not any(r.reason.startswith("Real data") for r in EXP.evaluate(q, tq, tq, sq, seeds=32))
+
+
+@pytest.mark.parametrize("sets", [30, 120])
+def test_high_noise_grid_has_no_empty_check_and_its_resolution_follows_the_sets(sets):
+    """A σ_e = 0.8-only grid (the high_noise variant) selects no empty check (the settled and
+    low-noise rows do not apply to it), and its excess row must resolve 3 % with ≥ 100 sets per
+    seed, 10 % with fewer."""
+    p = EXP.make_params({"Delta": (0.64,), "alpha": (0.5, 1.0), "sets": sets})
+    th, _ = EXP.split_theory(da.theory(p))
+    sem = {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in th.items()}
+    rows = EXP.evaluate(p, th, th, sem, seeds=3 * sets)
+    assert rows and all(r.kind != "empty" for r in rows) and all(r.passed for r in rows)
+    assert len([r for r in rows if r.observable.startswith("excess")]) == 2
+    declared = {c.resolution for c in EXP.checks
+                if getattr(c, "observable", None) == "excess" and c.applies(p)}
+    assert declared == ({0.03} if sets >= da.HIGH_NOISE_SETS else {0.10})
