@@ -13,15 +13,17 @@ lines), on an H200 (``--device cuda``), d = 2000/4000/8000/16 000 with 32/24/16/
     ε_t         +1.2/+0.6 at d = 2000, then +0.2 … +0.4 %
 
 while the semantic branch at α = 2 (``--branch semantic``, d = 4000/8000, 12/8 draws) agrees in q
-(−0.1 %) and θ (−0.1 %), sem ≤ 0.25 %. On the CPU, at d = 500/1000/2000 (48/24/16 draws,
-raw), q was −4.2/−4.7/−1.4 % at α = 1 and −3.4/−4.6/−2.7 % at α = 2. At larger λ the agreement
-is within about 1 % (λ = 0.02: −1.1/−0.2 % in q at α = 1/2; λ = 0.05: −0.8/−0.2 %; λ = 0.1:
-+0.1 %; d = 1000, 24 draws), at smaller λ it breaks down (λ = 0.005: −20/−34 %); the loss
-Hessian at the minimiser has its smallest eigenvalue ≈ 0.1 λ at λ = 0.01 (the data term nearly
-cancels the ridge). L-BFGS has converged there (gradient norm ≤ 1e-7, and 20 000 iterations at
-tolerance 1e-12 reach the same q). The theory side uses the randomised QMC rule
-(:func:`theorylab.theory.attention.sobol_rule`, two scramblings), so its cubature error
-(≤ 0.2 %) is not in the comparison.
+(−0.1 %) and θ (−0.1 %), sem ≤ 0.25 %. The authors' own gradient-descent means at d = 1000
+(SPOC-group/positional-and-semantic-attention, empirics/results_mean_standardA.csv, ω = 0.3, α = 2)
+have m = 0.2618 against their theory table's 0.2586: +1.3 %, as here. On the CPU, at d =
+500/1000/2000 (48/24/16 draws, raw), q was −4.2/−4.7/−1.4 % at α = 1 and −3.4/−4.6/−2.7 % at α = 2.
+At larger λ the agreement is within about 1 % (λ = 0.02: −1.1/−0.2 % in q at α = 1/2; λ = 0.05:
+−0.8/−0.2 %; λ = 0.1: +0.1 %; d = 1000, 24 draws), at smaller λ it breaks down (λ = 0.005: −20/−34
+%); the loss Hessian at the minimiser has its smallest eigenvalue ≈ 0.1 λ at λ = 0.01 (the data
+term nearly cancels the ridge). L-BFGS has converged there (gradient norm ≤ 1e-7, and 20 000
+iterations at tolerance 1e-12 reach the same q). The theory side uses the randomised QMC rule
+(:func:`theorylab.theory.attention.sobol_rule`, two scramblings), so its cubature error (≤ 0.2 %)
+is not in the comparison.
 
 Each line: raw or control-variate (leave-one-out slope on the training set's pair cost, exact
 mean zero), λ, α, d and, for q, m, θ and ε_t = R(Q̂)/d, the theory, the mean ± sem over the draws,
