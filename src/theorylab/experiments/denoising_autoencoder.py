@@ -528,6 +528,7 @@ DIGITS_CHECKS = (
     _digits_check("mse_pca", "test MSE per coordinate of PCA", DIGITS_ERROR),
 )
 
+
 def _on_mixture(applies):
     """``applies`` of a synthetic check: the Gaussian mixture, and the check's own condition."""
     return lambda p: _mixture(p) and (applies is None or applies(p))
