@@ -54,3 +54,24 @@ def test_one_hidden_unit_run_has_no_unselectable_rows():
     assert all("lost mode" in r.reason for r in result.checks
                if r.observable.startswith("retrain"))
     assert result.params.hidden == 1
+
+
+def test_lost_mode_allowances_follow_from_the_recursion():
+    """The declared lost-mode allowances are the theory's own response of b(τ; s²) and S(b) to
+    the lost mode's share a²/3 of the data bulk, s² = 1 + a²/(3(d − 1)): the quantile shift at
+    d = 2000 and the chain's at d_retrain = 1000."""
+    from theorylab.theory.online_dae import bulk_scale, skip_weight
+
+    p = gc.EXPERIMENT.make_params({"hidden": 1})
+    t, tau = gc.target(p), p.tau[-1]
+
+    def scale(d):
+        s2 = 1 + p.mean_norm**2 / (3 * (d - 1))
+        return float(bulk_scale(float(skip_weight(tau, t.beta, t.alpha, s2))))
+
+    base = float(bulk_scale(float(skip_weight(tau, t.beta, t.alpha, 1.0))))
+    assert scale(p.d) / base - 1 == pytest.approx(gc.LOST_MODE_QUANTILE, rel=0.05)
+    # the first chain generation's variance S² moves by ≈ 1 %, inside LOST_MODE
+    assert (scale(p.d_retrain) / base) ** 2 - 1 < gc.LOST_MODE
+    rows = [c for c in gc.CHECKS if c.observable == "abs_quantile"]
+    assert {c.rtol for c in rows} == {0.0, gc.LOST_MODE_QUANTILE}

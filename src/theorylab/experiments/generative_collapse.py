@@ -38,6 +38,7 @@ from theorylab.experiments.base import (
     Range,
     Relation,
     TheoryIdentity,
+    Variant,
 )
 from theorylab.experiments.plotting import simulated, theory_vs_simulation
 from theorylab.experiments.result import seed_output
@@ -335,6 +336,15 @@ FINITE_D_CHAIN_VARIANCE = 2 * 9.0 / 1000
 #: with one hidden unit the mode μ_2 is not learnt and stays in generation 1's bulk: the
 #: recursion at s² = 1 + a²/(3(d_retrain − 1)) moves the chain by up to 1.34 % (see the check)
 LOST_MODE = 0.014
+#: the same lost mode in the first training (d = 2000, data bulk s² = 1 + a²/(3(d − 1))): by
+#: the theory's own b(τ; s²) and S(b), b moves by +0.055 % and S by +0.25 %, so the generated
+#: quantiles of |e_2·x|, a bulk direction when r = 1, sit 0.25 % above their d → ∞ value
+LOST_MODE_QUANTILE = 0.0025
+
+
+def _lost_direction(p, c) -> bool:
+    """r = 1 and the direction e_2 the single unit does not learn (a bulk direction)."""
+    return p.hidden == 1 and c["direction"] == 2
 
 
 def _two_units(p) -> bool:
@@ -370,13 +380,23 @@ CHECKS = (
     TheoryIdentity("b", "b_closed_form", atol=1e-6, reason=(
         "the RK4 skip weight equals the closed form b(τ) = β/(α²+β²)(1 − exp(−(α²+β²)τ)) "
         "of Result 1")),
-    Agreement("abs_quantile", resolution=0.03, reason=(
+    Agreement("abs_quantile", resolution=0.03,
+              where=lambda p, c: not _lost_direction(p, c), reason=(
         "quantiles of |e_j·x| of generated samples (fixed-projection corollary: "
         "G Q⁻¹ Z_final + N(0, S²(1 − GQ⁻¹Gᵀ)) with the ODE overlaps at the last τ) vs the "
         "d-dimensional Euler flow of each SGD-trained network (20 000 samples); 3 sem over "
         "6 draws (3 seeds × 2). One draw's quantiles spread by ≈ 1.5 % (the cross overlaps "
         "M[μ2, w1] reach ±0.2 at d = 2000 and reshape the modes): the rows resolve 0.6–1.1 %; "
         "measured median |e_1·x| 4.674 vs 4.668, |e_2·x| 3.915 vs 3.906")),
+    Agreement("abs_quantile", rtol=LOST_MODE_QUANTILE, resolution=0.03,
+              where=_lost_direction, applies=lambda p: not _two_units(p), reason=(
+        "mode collapse with r = 1: the single unit learns ±μ_1, so the generated |e_2·x| is "
+        "the bulk N(0, S²) of the fixed-projection corollary (its quantiles S·Φ⁻¹((1 + u)/2)), "
+        "the mode at −a e_2 is lost; 3 sem over the pooled draws plus "
+        f"{LOST_MODE_QUANTILE:.2%} for the lost mode's O(a²/d) share of the data bulk, which "
+        "moves b and S (by the recursion's own b(τ; s²) and S(b) at s² = 1 + a²/(3(d − 1)), "
+        "d = 2000: S +0.25 %); measured (one_unit, 3 × 6 draws) +0.34/+0.60/+0.34 % at the "
+        "0.25/0.5/0.9 quantiles, 3 sem 0.70/0.58/0.31 %")),
     Agreement("quadrant", resolution=0.05, reason=(
         "tanh is odd, so the generated law is symmetric with 2ʳ = 4 corner modes, 1/4 of "
         "the mass per quadrant (mode collapse, Fig. 1), although the target puts 1/3 at "
@@ -472,4 +492,8 @@ EXPERIMENT = Experiment(
     full={"d": 4000, "d_retrain": 2000, "samples": 40_000},
     full_seeds=4,
     cpu_only="online SGD and the flow in numpy",
+    variants=(
+        Variant("one_unit", {"hidden": 1, "draws": 6},
+                "r = 1 (mode collapse: two modes, the third lost), 3 × 6 draws"),
+    ),
 )
