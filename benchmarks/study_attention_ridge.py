@@ -109,12 +109,9 @@ def one_draw(d: int, lam: float, k: int, branch: str = "positional",
 
 
 def controlled(sims: np.ndarray, cvs: np.ndarray) -> np.ndarray:
-    """Each draw adjusted by the pair-cost control variate, leave-one-out slopes per (α, key)."""
-    adj = np.empty_like(sims)
-    for i in range(sims.shape[1]):
-        for j in range(sims.shape[2]):
-            adj[:, i, j] = loo_control_variate(sims[:, i, j], cvs[:, i])
-    return adj
+    """Each draw adjusted by the pair-cost control variate of its α (broadcast over the keys),
+    leave-one-out slopes per (α, key)."""
+    return loo_control_variate(sims, cvs[:, :, None])
 
 
 def main() -> None:
